@@ -1,0 +1,57 @@
+# scopegate — run `make` (or `make help`) for the list of targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := bin/scopegate
+ADDR      ?= 127.0.0.1:8080
+FUZZTIME  ?= 60s
+# Debian packages the tests drive for real: Redis (server + cli for the
+# cluster) and Chromium for the browser tests.
+TEST_PKGS := redis-server redis-tools chromium
+
+.PHONY: help run build test test-deps bench fuzz lint clean
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: build ## start the server on the embedded store with demo data (http://127.0.0.1:8080)
+	$(BIN) serve --addr $(ADDR) --demo
+
+build: ## build bin/scopegate
+	$(GO) build -o $(BIN) ./cmd/scopegate
+
+test: test-deps ## run every test (installs redis-server and chromium if missing)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 10s ./scopes
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime 5s ./storage/token
+
+test-deps: ## install what the tests need (Debian: redis-server, redis-cli, chromium)
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	      || { echo "make test: could not install$$missing with apt-get" >&2; exit 1; }; \
+	  else \
+	    echo "make test: missing$$missing; install them (Debian: apt-get install$$missing) or run as root" >&2; exit 1; \
+	  fi; \
+	fi
+
+bench: test-deps ## run the benchmarks (figures, not pass/fail)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## fuzz the scope parser and the token parser (FUZZTIME=60s each)
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scopes
+	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) ./storage/token
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean: ## remove build output
+	rm -rf bin
