@@ -1,0 +1,707 @@
+package storage
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/scopegate/scopegate/scopes"
+	"github.com/scopegate/scopegate/storage/token"
+)
+
+// isGrantID reports whether id is a token.NewID value (22 base62
+// characters), the only grant IDs tokens can carry.
+func isGrantID(id string) bool {
+	if len(id) != token.GrantLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// prepareGrant validates g and fills the store's defaults: CreatedAt now;
+// a zero or past ExpiresAt becomes now + EmptyGrantTTL. Times are kept to
+// the millisecond, as stored.
+func (r *Redis) prepareGrant(g *Grant, now time.Time) error {
+	if !isGrantID(g.ID) {
+		return fmt.Errorf("storage: grant ID %q is not a token.NewID value", g.ID)
+	}
+	if err := checkID("client", g.ClientID); err != nil {
+		return err
+	}
+	if g.WebsiteID != "" {
+		if err := checkID("website", g.WebsiteID); err != nil {
+			return err
+		}
+	}
+	if g.OperatorID != "" {
+		if err := checkID("operator", g.OperatorID); err != nil {
+			return err
+		}
+	}
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = now
+	}
+	if !g.ExpiresAt.After(now) {
+		g.ExpiresAt = now.Add(EmptyGrantTTL)
+	}
+	g.CreatedAt = time.UnixMilli(g.CreatedAt.UnixMilli())
+	g.ExpiresAt = time.UnixMilli(g.ExpiresAt.UnixMilli())
+	g.Revoked = false
+	return nil
+}
+
+// CreateGrant stores a new grant with no tokens and indexes it under its
+// client and website. A zero (or past) ExpiresAt keeps the grant for
+// EmptyGrantTTL; IssueTokens extends it. ErrAlreadyExists if the ID is
+// taken.
+func (r *Redis) CreateGrant(ctx context.Context, g Grant) error {
+	now := r.now()
+	if err := r.prepareGrant(&g, now); err != nil {
+		return err
+	}
+	return r.createGrant(ctx, g, now)
+}
+
+func (r *Redis) createGrant(ctx context.Context, g Grant, now time.Time) error {
+	ids, err := r.saveScopeSets(ctx, g.Scopes)
+	if err != nil {
+		return err
+	}
+	args := append([]any{ttlMillis(g.ExpiresAt, now)}, grantFields(g, ids[0])...)
+	ok, err := createGrantScript.Run(ctx, r.rdb, []string{r.k.grant(g.ID)}, args...).Int64()
+	if err != nil {
+		return unavailable("create grant", err)
+	}
+	if ok != 1 {
+		return fmt.Errorf("%w: grant %s", ErrAlreadyExists, g.ID)
+	}
+	// Index only after the grant exists, so an index never names another
+	// client's or website's grant. The score is the grant's expiry when
+	// indexed: a lower bound, since tokens extend grants without touching
+	// indexes (that would cross slots). Entries below now are only
+	// candidates for pruning, checked against the grant record first.
+	idx := []string{r.k.clientGrants(g.ClientID)}
+	if g.WebsiteID != "" {
+		idx = append(idx, r.k.websiteGrants(g.WebsiteID))
+	}
+	pipe := r.rdb.Pipeline()
+	cands := make([]*redis.StringSliceCmd, len(idx))
+	for i, key := range idx {
+		pipe.ZAdd(ctx, key, redis.Z{Score: float64(g.ExpiresAt.UnixMilli()), Member: g.ID})
+		cands[i] = pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, ByScore: true, Start: "-inf",
+			Stop: "(" + strconv.FormatInt(now.UnixMilli(), 10), Count: 16})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return unavailable("index grant", err)
+	}
+	// Amortised cleanup: every new grant checks up to 16 stale entries of
+	// each index it joins, so indexes stay near their live size. Best
+	// effort: the grant is created and indexed whatever happens here.
+	for i, key := range idx {
+		if ids := cands[i].Val(); len(ids) > 0 {
+			_, _ = r.indexedGrants(ctx, key, ids, now)
+		}
+	}
+	return nil
+}
+
+// GetGrant returns a grant, revoked or not, until it expires.
+func (r *Redis) GetGrant(ctx context.Context, id string) (Grant, error) {
+	if !isGrantID(id) {
+		return Grant{}, notFound("grant " + id)
+	}
+	vals, err := r.rdb.HMGet(ctx, r.k.grant(id), "g", "c", "w", "o").Result()
+	if err != nil {
+		return Grant{}, unavailable("get grant", err)
+	}
+	return r.grantFrom(ctx, id, metaOf(vals), r.now())
+}
+
+// grantFrom decodes a grant read as m, ErrNotFound when it is absent or
+// expired by the store's clock.
+func (r *Redis) grantFrom(ctx context.Context, id string, m grantMeta, now time.Time) (Grant, error) {
+	if m.g == "" {
+		return Grant{}, notFound("grant " + id)
+	}
+	g, _, err := r.decodeGrant(ctx, id, m)
+	if err != nil {
+		return Grant{}, err
+	}
+	if !g.ExpiresAt.After(now) {
+		return Grant{}, notFound("grant " + id)
+	}
+	return g, nil
+}
+
+// indexedGrants loads the grants ids named in index key and returns the
+// live ones, owned by the index's client or website. It removes dead
+// entries (gone, expired, revoked, foreign) from the index and raises the
+// scores of grants that were extended.
+func (r *Redis) indexedGrants(ctx context.Context, key string, ids []string, now time.Time) ([]Grant, error) {
+	var live []Grant
+	var dead []any
+	var raise []redis.Z
+	for start := 0; start < len(ids); start += 1000 {
+		batch := ids[start:min(start+1000, len(ids))]
+		pipe := r.rdb.Pipeline()
+		cmds := make([]*redis.SliceCmd, len(batch))
+		for i, id := range batch {
+			cmds[i] = pipe.HMGet(ctx, r.k.grant(id), "g", "c", "w", "o")
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, unavailable("list grants", err)
+		}
+		for i, id := range batch {
+			g, err := r.grantFrom(ctx, id, metaOf(cmds[i].Val()), now)
+			if errors.Is(err, ErrUnavailable) {
+				return nil, err
+			}
+			if err != nil || g.Revoked || // gone, expired or revoked
+				(key != r.k.clientGrants(g.ClientID) && key != r.k.websiteGrants(g.WebsiteID)) {
+				dead = append(dead, id)
+				continue
+			}
+			live = append(live, g)
+			raise = append(raise, redis.Z{Score: float64(g.ExpiresAt.UnixMilli()), Member: id})
+		}
+	}
+	pipe := r.rdb.Pipeline()
+	if len(dead) > 0 {
+		pipe.ZRem(ctx, key, dead...)
+	}
+	if len(raise) > 0 {
+		pipe.ZAddArgs(ctx, key, redis.ZAddArgs{XX: true, GT: true, Members: raise})
+	}
+	if len(dead)+len(raise) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, unavailable("prune grant index", err)
+		}
+	}
+	slices.SortFunc(live, func(a, b Grant) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return live, nil
+}
+
+// ListGrants lists the live grants of a client or of a website (exactly one
+// of the two IDs is set), oldest first, pruning the index as it goes.
+func (r *Redis) ListGrants(ctx context.Context, clientID, websiteID string) ([]Grant, error) {
+	key, err := r.grantIndex(clientID, websiteID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := r.rdb.ZRange(ctx, key, 0, -1).Result()
+	if err != nil {
+		return nil, unavailable("list grants", err)
+	}
+	return r.indexedGrants(ctx, key, ids, r.now())
+}
+
+func (r *Redis) grantIndex(clientID, websiteID string) (string, error) {
+	switch {
+	case clientID != "" && websiteID == "":
+		return r.k.clientGrants(clientID), checkID("client", clientID)
+	case websiteID != "" && clientID == "":
+		return r.k.websiteGrants(websiteID), checkID("website", websiteID)
+	}
+	return "", errors.New("storage: ListGrants needs exactly one of client ID and website ID")
+}
+
+// ClientCredentialsGrant returns the client's live client-credentials grant,
+// creating g when there is none. Concurrent callers all get the same grant:
+// the client's pointer to it ({c:<id>}:cc) is swapped by compare-and-set.
+func (r *Redis) ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, error) {
+	if g.WebsiteID != "" || g.OperatorID != "" {
+		return Grant{}, errors.New("storage: a client-credentials grant has no website and no operator")
+	}
+	now := r.now()
+	if err := r.prepareGrant(&g, now); err != nil {
+		return Grant{}, err
+	}
+	ptr := r.k.clientCC(g.ClientID)
+	created := false
+	// Whatever we return, a grant we created and did not install goes.
+	drop := func() {
+		if created {
+			// Best effort: an orphan grant has no tokens and expires after
+			// EmptyGrantTTL; its index entry is pruned by the next listing.
+			pipe := r.rdb.Pipeline()
+			pipe.Del(ctx, r.k.grant(g.ID))
+			pipe.ZRem(ctx, r.k.clientGrants(g.ClientID), g.ID)
+			_, _ = pipe.Exec(ctx) // nothing more to do on failure
+		}
+	}
+	for range updateRetries {
+		cur, err := r.rdb.Get(ctx, ptr).Result()
+		if isNil(err) {
+			cur = ""
+		} else if err != nil {
+			drop()
+			return Grant{}, unavailable("client-credentials grant", err)
+		}
+		if cur != "" && cur != g.ID {
+			old, err := r.GetGrant(ctx, cur)
+			switch {
+			case err == nil && !old.Revoked && old.ClientID == g.ClientID:
+				drop()
+				return old, nil
+			case err != nil && !errors.Is(err, ErrNotFound):
+				drop()
+				return Grant{}, err
+			}
+		}
+		if !created {
+			if err := r.createGrant(ctx, g, now); err != nil {
+				return Grant{}, err
+			}
+			created = true
+		}
+		ok, err := casScript.Run(ctx, r.rdb, []string{ptr}, cur, g.ID).Int64()
+		if err != nil {
+			drop()
+			return Grant{}, unavailable("client-credentials grant", err)
+		}
+		if ok == 1 {
+			return g, nil
+		}
+	}
+	drop()
+	return Grant{}, fmt.Errorf("%w: client-credentials grant of %s", ErrConflict, g.ClientID)
+}
+
+// prepared is a batch of tokens ready for a script: all of one grant.
+type prepared struct {
+	grantID   string
+	args      []any    // issue arguments (see issue in scripts.go)
+	sideKeys  []string // code parameter keys, in args order
+	sets      []scopes.Set
+	newExpiry time.Time
+}
+
+// prepareTokens hashes and encodes toks, which must all belong to one grant
+// (wantGrant if not ""). Raw values go no further than this function.
+func (r *Redis) prepareTokens(toks []NewToken, wantGrant string, now time.Time) (prepared, error) {
+	p := prepared{grantID: wantGrant}
+	var side []any
+	p.args = append(p.args, len(toks))
+	for _, nt := range toks {
+		kind, gid, err := token.Parse(nt.Value)
+		if err != nil {
+			return prepared{}, fmt.Errorf("storage: token to store: %w", err)
+		}
+		if p.grantID == "" {
+			p.grantID = gid
+		}
+		switch {
+		case gid != p.grantID:
+			return prepared{}, fmt.Errorf("storage: tokens of grants %s and %s stored together", p.grantID, gid)
+		case nt.GrantID != "" && nt.GrantID != gid:
+			return prepared{}, fmt.Errorf("storage: token carries grant %s but its record says %s", gid, nt.GrantID)
+		case nt.Kind != 0 && nt.Kind != kind:
+			return prepared{}, fmt.Errorf("storage: token is a %s but its record says %s", kind, nt.Kind)
+		case nt.ExpiresAt.IsZero():
+			return prepared{}, errors.New("storage: token to store has no expiry")
+		}
+		t := nt.Token
+		t.Kind = kind
+		if t.IssuedAt.IsZero() {
+			t.IssuedAt = now
+		}
+		h := token.Hash(nt.Value)
+		p.args = append(p.args, string(h[:]), tokenHeader(t), scopeSetID(t.Scopes))
+		p.sets = append(p.sets, t.Scopes)
+		if kind == token.Code {
+			p.sideKeys = append(p.sideKeys, r.k.codeParams(gid, h))
+			side = append(side, encodeCodeParams(t), ttlMillis(t.ExpiresAt, now))
+		}
+		if t.ExpiresAt.After(p.newExpiry) {
+			p.newExpiry = t.ExpiresAt
+		}
+	}
+	p.args = append(p.args, len(p.sideKeys))
+	p.args = append(p.args, side...)
+	return p, nil
+}
+
+// IssueTokens stores toks (all of one grant) atomically, only if the grant
+// is live (ErrGrantRevoked otherwise, also when it is gone), and extends the
+// grant's ExpiresAt and TTL to cover them. One round trip.
+func (r *Redis) IssueTokens(ctx context.Context, toks ...NewToken) error {
+	if len(toks) == 0 {
+		return nil
+	}
+	now := r.now()
+	p, err := r.prepareTokens(toks, "", now)
+	if err != nil {
+		return err
+	}
+	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
+		return err
+	}
+	keys := append([]string{r.k.grant(p.grantID)}, p.sideKeys...)
+	args := append([]any{now.UnixMilli(), ms13(p.newExpiry)}, p.args...)
+	ok, err := issueScript.Run(ctx, r.rdb, keys, args...).Int64()
+	if err != nil {
+		return unavailable("issue tokens", err)
+	}
+	if ok != 1 {
+		return fmt.Errorf("%w: %s", ErrGrantRevoked, p.grantID)
+	}
+	return nil
+}
+
+// LookupToken returns a live token and its grant in one round trip: one
+// HMGET of the grant's fields and the token's (plus, for a code, a GET of
+// its parameters in the same MULTI). ErrNotFound for malformed, unknown,
+// expired, used or revoked tokens and for tokens of a revoked or expired
+// grant.
+func (r *Redis) LookupToken(ctx context.Context, value string) (Token, Grant, error) {
+	kind, gid, err := token.Parse(value)
+	if err != nil {
+		return Token{}, Grant{}, notFound("token")
+	}
+	h := token.Hash(value)
+	gk := r.k.grant(gid)
+	var vals []any
+	var params string
+	if kind != token.Code {
+		vals, err = r.rdb.HMGet(ctx, gk, "g", "c", "w", "o", string(h[:])).Result()
+	} else {
+		var hm *redis.SliceCmd
+		var get *redis.StringCmd
+		_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			hm = p.HMGet(ctx, gk, "g", "c", "w", "o", string(h[:]))
+			get = p.Get(ctx, r.k.codeParams(gid, h))
+			return nil
+		})
+		if isNil(err) {
+			err = nil
+		}
+		vals, params = hm.Val(), get.Val()
+	}
+	if err != nil {
+		return Token{}, Grant{}, unavailable("lookup token", err)
+	}
+	rec, _ := vals[4].(string)
+	return r.liveToken(ctx, metaOf(vals[:4]), rec, params, kind, gid, r.now())
+}
+
+// liveToken decodes a token record rec of the grant read as m (and a code's
+// parameters) and checks that the token is live.
+func (r *Redis) liveToken(ctx context.Context, m grantMeta, rec, params string, kind token.Kind, gid string, now time.Time) (Token, Grant, error) {
+	if m.g == "" || rec == "" {
+		return Token{}, Grant{}, notFound("token")
+	}
+	g, gssid, err := r.decodeGrant(ctx, gid, m)
+	if err != nil {
+		return Token{}, Grant{}, err
+	}
+	t, st, err := r.decodeToken(ctx, rec, g, gssid)
+	if err != nil {
+		return Token{}, Grant{}, err
+	}
+	// The revoked flag is checked as well as the record: revocation deletes
+	// a grant's live tokens in the same step that sets it.
+	if st != recLive || t.Kind != kind || g.Revoked || !t.ExpiresAt.After(now) || !g.ExpiresAt.After(now) {
+		return Token{}, Grant{}, notFound("token")
+	}
+	if kind == token.Code {
+		if params == "" {
+			return Token{}, Grant{}, notFound("code")
+		}
+		if err := decodeCodeParams(params, &t); err != nil {
+			return Token{}, Grant{}, err
+		}
+	}
+	return t, g, nil
+}
+
+// replayed builds the ErrReplayed of a script's {2, grants, tokens} answer.
+func replayed(res []any) error {
+	var n int64
+	if len(res) > 2 {
+		n, _ = res[2].(int64)
+	}
+	return fmt.Errorf("%w (%d live tokens revoked)", ErrReplayed, n)
+}
+
+// peek implements GetCode and GetRefresh.
+func (r *Redis) peek(ctx context.Context, value string, want token.Kind) (Token, Grant, error) {
+	kind, gid, err := token.Parse(value)
+	if err != nil || kind != want {
+		return Token{}, Grant{}, notFound(want.String())
+	}
+	now := r.now()
+	h := token.Hash(value)
+	keys := []string{r.k.grant(gid)}
+	if kind == token.Code {
+		keys = append(keys, r.k.codeParams(gid, h))
+	}
+	res, err := peekScript.Run(ctx, r.rdb, keys, now.UnixMilli(), string(h[:]), string(rune(kind))).Slice()
+	if err != nil {
+		return Token{}, Grant{}, unavailable("get "+want.String(), err)
+	}
+	switch res[0].(int64) {
+	case 1:
+		rec, _ := res[1].(string)
+		params, _ := res[2].(string)
+		return r.liveToken(ctx, metaOf(res[3:]), rec, params, kind, gid, now)
+	case 2:
+		return Token{}, Grant{}, replayed(res)
+	}
+	return Token{}, Grant{}, notFound(want.String())
+}
+
+// GetCode returns an unused code and its grant. A used code gives
+// ErrReplayed, its grant having been revoked in the same atomic step.
+func (r *Redis) GetCode(ctx context.Context, code string) (Token, Grant, error) {
+	return r.peek(ctx, code, token.Code)
+}
+
+// GetRefresh returns an unused refresh token and its grant. A used one gives
+// ErrReplayed, its grant having been revoked in the same atomic step.
+func (r *Redis) GetRefresh(ctx context.Context, refresh string) (Token, Grant, error) {
+	return r.peek(ctx, refresh, token.Refresh)
+}
+
+// redeem implements RedeemCode and RotateRefresh: one script marks the
+// presented value used and stores toks, or finds it used and revokes the
+// grant.
+func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks []NewToken) error {
+	kind, gid, err := token.Parse(value)
+	if err != nil || kind != want {
+		return notFound(want.String())
+	}
+	now := r.now()
+	p, err := r.prepareTokens(toks, gid, now)
+	if err != nil {
+		return err
+	}
+	// A used code is remembered at least UsedCodeRetention; a used refresh
+	// token until its own expiry. The grant is kept as long.
+	keep := time.Time{}
+	if kind == token.Code {
+		keep = now.Add(UsedCodeRetention)
+	}
+	newExp := p.newExpiry
+	if keep.After(newExp) {
+		newExp = keep
+	}
+	h := token.Hash(value)
+	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
+		return err
+	}
+	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
+	args := append([]any{now.UnixMilli(), string(h[:]), string(rune(kind)), ms13(keep), ms13(newExp)}, p.args...)
+	res, err := redeemScript.Run(ctx, r.rdb, keys, args...).Slice()
+	if err != nil {
+		return unavailable("redeem "+want.String(), err)
+	}
+	switch res[0].(int64) {
+	case 1:
+		return nil
+	case 2:
+		return replayed(res)
+	}
+	return notFound(want.String())
+}
+
+// RedeemCode atomically marks the code used and stores toks (which must
+// belong to the code's grant). Of concurrent redemptions exactly one
+// succeeds; the others get ErrReplayed and the grant is revoked.
+func (r *Redis) RedeemCode(ctx context.Context, code string, toks ...NewToken) error {
+	return r.redeem(ctx, code, token.Code, toks)
+}
+
+// RotateRefresh atomically marks the refresh token used and stores toks
+// (which must belong to its grant). Of concurrent rotations exactly one
+// succeeds; the others get ErrReplayed and the grant is revoked.
+func (r *Redis) RotateRefresh(ctx context.Context, refresh string, toks ...NewToken) error {
+	return r.redeem(ctx, refresh, token.Refresh, toks)
+}
+
+// RevokeToken revokes an access token alone, or the whole grant of a
+// refresh token or code (used or not). The token must be stored in its
+// grant: a well-formed value naming a real grant but never issued revokes
+// nothing. Malformed and unknown tokens count zero (RFC 7009 §2.2).
+func (r *Redis) RevokeToken(ctx context.Context, value string) (Revocation, error) {
+	kind, gid, err := token.Parse(value)
+	if err != nil {
+		return Revocation{}, nil
+	}
+	h := token.Hash(value)
+	res, err := revokeTokenScript.Run(ctx, r.rdb, []string{r.k.grant(gid)},
+		r.now().UnixMilli(), string(h[:]), string(rune(kind))).Slice()
+	if err != nil {
+		return Revocation{}, unavailable("revoke token", err)
+	}
+	rev := revocationOf(res)
+	if len(res) == 4 {
+		r.unindex(ctx, [][]any{append(res, gid)})
+	}
+	return rev, nil
+}
+
+func revocationOf(res []any) Revocation {
+	g, _ := res[0].(int64)
+	t, _ := res[1].(int64)
+	return Revocation{Grants: int(g), Tokens: int(t)}
+}
+
+// unindex removes revoked grants from their client and website indexes,
+// given revoke scripts' {grants, tokens, client, website} answers with the
+// grant ID appended. Best effort: an index entry of a revoked grant is
+// harmless (listings skip it and prune it), so a failure here neither undoes
+// nor fails the revocation.
+func (r *Redis) unindex(ctx context.Context, results [][]any) {
+	pipe := r.rdb.Pipeline()
+	n := 0
+	for _, res := range results {
+		cid, _ := res[2].(string)
+		wid, _ := res[3].(string)
+		id, _ := res[4].(string)
+		if cid != "" {
+			pipe.ZRem(ctx, r.k.clientGrants(cid), id)
+			n++
+		}
+		if wid != "" {
+			pipe.ZRem(ctx, r.k.websiteGrants(wid), id)
+			n++
+		}
+	}
+	if n > 0 {
+		_, _ = pipe.Exec(ctx) // best effort, see above
+	}
+}
+
+// RevokeGrant revokes a grant and all its tokens. Unknown or already
+// revoked grants count zero.
+func (r *Redis) RevokeGrant(ctx context.Context, grantID string) (Revocation, error) {
+	if !isGrantID(grantID) {
+		return Revocation{}, nil
+	}
+	return r.revokeGrants(ctx, []string{grantID}, "", "")
+}
+
+// RevokeClient revokes every grant of the client (those indexed when it
+// starts; callers suspend the client first so no new ones appear). With
+// ErrUnavailable, some grants may be revoked already (and counted); calling
+// again is safe.
+func (r *Redis) RevokeClient(ctx context.Context, clientID string) (Revocation, error) {
+	if !validID(clientID) {
+		return Revocation{}, nil
+	}
+	return r.revokeIndex(ctx, r.k.clientGrants(clientID), "c", clientID)
+}
+
+// RevokeWebsite revokes every grant for the website, like RevokeClient.
+func (r *Redis) RevokeWebsite(ctx context.Context, websiteID string) (Revocation, error) {
+	if !validID(websiteID) {
+		return Revocation{}, nil
+	}
+	return r.revokeIndex(ctx, r.k.websiteGrants(websiteID), "w", websiteID)
+}
+
+func (r *Redis) revokeIndex(ctx context.Context, key, who, id string) (Revocation, error) {
+	ids, err := r.rdb.ZRange(ctx, key, 0, -1).Result()
+	if err != nil {
+		return Revocation{}, unavailable("revoke", err)
+	}
+	rev, err := r.revokeGrants(ctx, ids, who, id)
+	if err == nil && len(ids) > 0 {
+		// Every entry read is now revoked, gone or foreign: drop them all
+		// (best effort, as in unindex).
+		pipe := r.rdb.Pipeline()
+		for start := 0; start < len(ids); start += 1000 {
+			pipe.ZRem(ctx, key, toAny(ids[start:min(start+1000, len(ids))])...)
+		}
+		_, _ = pipe.Exec(ctx)
+	}
+	return rev, err
+}
+
+// revokeGrants runs revokeGrantScript on each grant, pipelined, and then
+// unindexes them. who/id restrict it to grants of that client (who "c") or
+// website (who "w").
+func (r *Redis) revokeGrants(ctx context.Context, ids []string, who, id string) (Revocation, error) {
+	var total Revocation
+	now := r.now().UnixMilli()
+	calls := make([]scriptCall, len(ids))
+	for i, gid := range ids {
+		calls[i] = scriptCall{keys: []string{r.k.grant(gid)}, args: []any{now, who, id}}
+	}
+	var results [][]any
+	err := r.runScripts(ctx, revokeGrantScript, calls, func(i int, v any) {
+		res, _ := v.([]any)
+		if len(res) != 4 {
+			return
+		}
+		total = total.Add(revocationOf(res))
+		results = append(results, append(res, ids[i]))
+	})
+	if len(results) > 0 {
+		r.unindex(ctx, results)
+	}
+	if err != nil {
+		return total, unavailable("revoke grants", err)
+	}
+	return total, nil
+}
+
+type scriptCall struct {
+	keys []string
+	args []any
+}
+
+// runScripts runs s once per call, pipelined in batches (in Cluster the
+// pipeline fans out to the nodes owning each grant), and hands each result
+// to got. A script missing from a node's cache is loaded and retried.
+func (r *Redis) runScripts(ctx context.Context, s *redis.Script, calls []scriptCall, got func(int, any)) error {
+	if len(calls) == 1 {
+		v, err := s.Run(ctx, r.rdb, calls[0].keys, calls[0].args...).Result()
+		if err != nil {
+			return err
+		}
+		got(0, v)
+		return nil
+	}
+	loaded := false
+	for start := 0; start < len(calls); start += 500 {
+		batch := calls[start:min(start+500, len(calls))]
+		pipe := r.rdb.Pipeline()
+		cmds := make([]*redis.Cmd, len(batch))
+		for i, c := range batch {
+			cmds[i] = s.EvalSha(ctx, pipe, c.keys, c.args...)
+		}
+		_, _ = pipe.Exec(ctx) // errors are read per command below
+		for i, cmd := range cmds {
+			v, err := cmd.Result()
+			if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+				if !loaded {
+					if err := s.Load(ctx, r.rdb).Err(); err != nil {
+						return err
+					}
+					loaded = true
+				}
+				v, err = s.Run(ctx, r.rdb, batch[i].keys, batch[i].args...).Result()
+			}
+			if err != nil {
+				return err
+			}
+			got(start+i, v)
+		}
+	}
+	return nil
+}
