@@ -1,0 +1,320 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/scopegate/scopegate/scopes"
+	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/token"
+)
+
+// MaxBodyBytes bounds every form body the endpoints read.
+const MaxBodyBytes = 16 << 10
+
+// ParseForm applies the request hygiene every form endpoint shares: POST
+// only, application/x-www-form-urlencoded only, a bounded body, valid UTF-8,
+// and no parameter twice (RFC 6749 §3.1, §3.2). Only body parameters are
+// used: r.Form is replaced by r.PostForm.
+func ParseForm(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "use POST"}
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		return ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &Error{Code: CodeInvalidRequest, Status: http.StatusRequestEntityTooLarge, Description: "request body too large"}
+		}
+		return ErrInvalidRequest.WithDescription("malformed form body")
+	}
+	for k, vs := range r.PostForm {
+		if len(vs) > 1 {
+			return ErrInvalidRequest.WithDescription("parameter %q is given more than once", k)
+		}
+		if !utf8.ValidString(k) || !utf8.ValidString(vs[0]) {
+			return ErrInvalidRequest.WithDescription("parameters must be valid UTF-8")
+		}
+	}
+	r.Form = r.PostForm
+	return nil
+}
+
+var supportedGrants = map[string]bool{"authorization_code": true, "client_credentials": true, "refresh_token": true}
+
+// Token is the token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6). The client
+// is authenticated here; the engine then parses the grant and calls our
+// manager.
+func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
+	if err := ParseForm(w, r); err != nil {
+		WriteError(w, err)
+		return
+	}
+	gt := r.PostForm.Get("grant_type")
+	switch {
+	case gt == "":
+		WriteError(w, ErrInvalidRequest.WithDescription("grant_type is missing"))
+		return
+	case !supportedGrants[gt]:
+		WriteError(w, ErrUnsupportedGrantType.WithDescription("grant_type %q is not supported", gt))
+		return
+	}
+	c, err := p.authenticateRequest(r)
+	if err != nil {
+		p.writeError(w, err)
+		return
+	}
+	if c.Role != storage.RolePlugin {
+		WriteError(w, ErrUnauthorizedClient.WithDescription("resource-server clients cannot obtain tokens"))
+		return
+	}
+	if !allowsGrant(c, gt) {
+		WriteError(w, ErrUnauthorizedClient.WithDescription("this client may not use grant_type %s", gt))
+		return
+	}
+	if c.Type == storage.Public && gt == "client_credentials" {
+		WriteError(w, ErrUnauthorizedClient.WithDescription("public clients cannot use client_credentials"))
+		return
+	}
+	if gt == "authorization_code" && r.PostForm.Get("redirect_uri") == "" {
+		WriteError(w, ErrInvalidRequest.WithDescription("redirect_uri is required"))
+		return
+	}
+	if gt == "authorization_code" && r.PostForm.Get("code") == "" {
+		WriteError(w, ErrInvalidRequest.WithDescription("code is missing"))
+		return
+	}
+	if gt == "refresh_token" && r.PostForm.Get("refresh_token") == "" {
+		WriteError(w, ErrInvalidRequest.WithDescription("refresh_token is missing"))
+		return
+	}
+	r = r.WithContext(withClient(r.Context(), c))
+	if err := p.engine.HandleTokenRequest(w, r); err != nil {
+		p.log.Error("token endpoint: write failed", "err", err)
+	}
+}
+
+// authenticateRequest authenticates the client of a parsed form request.
+func (p *Provider) authenticateRequest(r *http.Request) (storage.Client, error) {
+	id, secret, _, err := ClientCredentials(r)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	return p.authenticate(r.Context(), id, secret)
+}
+
+func (p *Provider) writeError(w http.ResponseWriter, err error) {
+	e, known := AsError(err)
+	if !known {
+		p.log.Error("oauth: internal error", "err", err)
+	} else if e.Code == CodeTemporarilyUnavailable {
+		p.log.Warn("oauth: storage unavailable", "err", err)
+	}
+	WriteError(w, e)
+}
+
+// Introspection is the RFC 7662 §2.2 response.
+type Introspection struct {
+	Active     bool   `json:"active"`
+	Scope      string `json:"scope,omitempty"`
+	ClientID   string `json:"client_id,omitempty"`
+	Sub        string `json:"sub,omitempty"`
+	TokenType  string `json:"token_type,omitempty"`
+	Exp        int64  `json:"exp,omitempty"`
+	Iat        int64  `json:"iat,omitempty"`
+	Iss        string `json:"iss,omitempty"`
+	WebsiteID  string `json:"website_id,omitempty"`
+	OperatorID string `json:"operator_id,omitempty"`
+	GrantID    string `json:"grant_id,omitempty"`
+}
+
+// Introspect is the introspection endpoint (RFC 7662). Callers authenticate
+// as resource-server clients. The scope is re-capped at the token's client's
+// current approved maximum, and a suspended client's tokens are inactive.
+// A storage fault is 503, never an answer.
+func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
+	if err := ParseForm(w, r); err != nil {
+		WriteError(w, err)
+		return
+	}
+	caller, err := p.authenticateRequest(r)
+	if err != nil {
+		p.writeError(w, err)
+		return
+	}
+	if caller.Type == storage.Public {
+		// RFC 7662 §2.1: introspection needs real client authentication;
+		// a public client's ID is no secret (metadata lists no "none").
+		WriteError(w, ErrInvalidClient.WithDescription("introspection requires a client secret"))
+		return
+	}
+	if caller.Role != storage.RoleResourceServer {
+		WriteError(w, &Error{Code: CodeUnauthorizedClient, Status: http.StatusForbidden, Description: "only resource-server clients may introspect"})
+		return
+	}
+	value := r.PostForm.Get("token")
+	if value == "" {
+		WriteError(w, ErrInvalidRequest.WithDescription("token is missing"))
+		return
+	}
+	res, err := p.IntrospectToken(r.Context(), value)
+	if err != nil {
+		p.writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// IntrospectToken answers for one token value. It returns an error only when
+// the answer is unknown (storage unavailable): the caller must fail closed.
+func (p *Provider) IntrospectToken(ctx context.Context, value string) (Introspection, error) {
+	inactive := Introspection{}
+	kind, _, err := token.Parse(value)
+	if err != nil || kind == token.Code {
+		return inactive, nil // malformed: no storage call at all
+	}
+	t, g, err := p.store.LookupToken(ctx, value)
+	if errors.Is(err, storage.ErrNotFound) {
+		return inactive, nil
+	}
+	if err != nil {
+		return inactive, err
+	}
+	now := p.now()
+	if !now.Before(t.ExpiresAt) || g.Revoked {
+		return inactive, nil
+	}
+	c, err := p.clients.get(ctx, t.ClientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return inactive, nil
+	}
+	if err != nil {
+		return inactive, err
+	}
+	scope := t.Scopes.Intersect(c.Approved)
+	if c.Status != storage.Active || scope.IsEmpty() {
+		return inactive, nil
+	}
+	res := Introspection{
+		Active:     true,
+		Scope:      scope.String(),
+		ClientID:   t.ClientID,
+		Exp:        t.ExpiresAt.Unix(),
+		Iat:        t.IssuedAt.Unix(),
+		Iss:        p.cfg.Issuer,
+		WebsiteID:  g.WebsiteID,
+		OperatorID: g.OperatorID,
+		GrantID:    g.ID,
+		Sub:        t.ClientID,
+	}
+	if g.OperatorID != "" {
+		res.Sub = g.OperatorID
+	}
+	if kind == token.Access {
+		res.TokenType = "Bearer"
+	} else {
+		res.TokenType = "refresh_token"
+	}
+	return res, nil
+}
+
+// Revoke is the revocation endpoint (RFC 7009). The client authenticates;
+// an unknown, malformed or foreign token gets 200 and changes nothing;
+// revoking a refresh token revokes its grant; revoking an access token
+// revokes that token. token_type_hint is only a hint: our tokens name their
+// own kind.
+func (p *Provider) Revoke(w http.ResponseWriter, r *http.Request) {
+	if err := ParseForm(w, r); err != nil {
+		WriteError(w, err)
+		return
+	}
+	c, err := p.authenticateRequest(r)
+	if err != nil {
+		p.writeError(w, err)
+		return
+	}
+	value := r.PostForm.Get("token")
+	if value == "" {
+		WriteError(w, ErrInvalidRequest.WithDescription("token is missing"))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	kind, _, err := token.Parse(value)
+	if err != nil || kind == token.Code {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	ctx := r.Context()
+	t, g, err := p.store.LookupToken(ctx, value)
+	if errors.Is(err, storage.ErrNotFound) {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if err != nil {
+		p.writeError(w, err)
+		return
+	}
+	if t.ClientID != c.ID {
+		w.WriteHeader(http.StatusOK) // not the caller's: no effect, no hint
+		return
+	}
+	n, err := p.store.RevokeToken(ctx, value)
+	if err != nil {
+		p.writeError(w, err)
+		return
+	}
+	p.audit(ctx, storage.Event{Kind: "token.revoked", Actor: "client:" + c.ID, ClientID: c.ID, WebsiteID: g.WebsiteID, GrantID: g.ID,
+		Detail: map[string]string{"token_type": kind.String(), "via": "rfc7009", "tokens": strconv.Itoa(n.Tokens), "grants": strconv.Itoa(n.Grants)}})
+	w.WriteHeader(http.StatusOK)
+}
+
+// Metadata is the RFC 8414 authorization server metadata.
+type Metadata struct {
+	Issuer                                     string   `json:"issuer"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint"`
+	TokenEndpoint                              string   `json:"token_endpoint"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint"`
+	ScopesSupported                            []string `json:"scopes_supported"`
+	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	ResponseModesSupported                     []string `json:"response_modes_supported"`
+	GrantTypesSupported                        []string `json:"grant_types_supported"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
+	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
+	ServiceDocumentation                       string   `json:"service_documentation,omitempty"`
+}
+
+// Metadata returns the server's RFC 8414 metadata.
+func (p *Provider) Metadata() Metadata {
+	iss := strings.TrimRight(p.cfg.Issuer, "/")
+	auth := []string{"client_secret_basic", "client_secret_post"}
+	return Metadata{
+		Issuer:                                     iss,
+		AuthorizationEndpoint:                      iss + "/oauth/authorize",
+		TokenEndpoint:                              iss + "/oauth/token",
+		IntrospectionEndpoint:                      iss + "/oauth/introspect",
+		RevocationEndpoint:                         iss + "/oauth/revoke",
+		ScopesSupported:                            scopes.All().Strings(),
+		ResponseTypesSupported:                     []string{"code"},
+		ResponseModesSupported:                     []string{"query"},
+		GrantTypesSupported:                        []string{"authorization_code", "client_credentials", "refresh_token"},
+		CodeChallengeMethodsSupported:              []string{"S256"},
+		TokenEndpointAuthMethodsSupported:          append([]string{"none"}, auth...),
+		RevocationEndpointAuthMethodsSupported:     append([]string{"none"}, auth...),
+		IntrospectionEndpointAuthMethodsSupported:  auth,
+		AuthorizationResponseIssParameterSupported: true,
+	}
+}

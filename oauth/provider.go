@@ -1,0 +1,273 @@
+package oauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/go-oauth2/oauth2/v4"
+	oerrors "github.com/go-oauth2/oauth2/v4/errors"
+	"github.com/go-oauth2/oauth2/v4/server"
+
+	"github.com/scopegate/scopegate/storage"
+)
+
+// Store is what the protocol layer needs from storage.
+type Store interface {
+	storage.Clients
+	storage.Grants
+	storage.Audit
+}
+
+// Config configures a Provider. Zero durations take the defaults.
+type Config struct {
+	// Issuer is the RFC 8414 issuer identifier: the server's base URL.
+	Issuer     string
+	CodeTTL    time.Duration // default 60 s
+	AccessTTL  time.Duration // default 1 h
+	RefreshTTL time.Duration // default 30 days
+	// ClientCacheTTL bounds how long a client record (status, approved
+	// maximum, secrets) is reused in process; DESIGN.md allows up to 1 s.
+	ClientCacheTTL time.Duration // default 500 ms
+	Now            func() time.Time
+	Logger         *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultCodeTTL        = 60 * time.Second
+	DefaultAccessTTL      = time.Hour
+	DefaultRefreshTTL     = 30 * 24 * time.Hour
+	DefaultClientCacheTTL = 500 * time.Millisecond
+)
+
+// Provider is the protocol layer: it owns the go-oauth2 engine (its
+// server.Server, with our Manager behind it) and adds what the engine lacks.
+// It is safe for concurrent use.
+type Provider struct {
+	cfg     Config
+	store   Store
+	log     *slog.Logger
+	now     func() time.Time
+	engine  *server.Server
+	clients *clientCache
+}
+
+// New returns a Provider over store.
+func New(cfg Config, store Store) *Provider {
+	if cfg.CodeTTL <= 0 {
+		cfg.CodeTTL = DefaultCodeTTL
+	}
+	if cfg.AccessTTL <= 0 {
+		cfg.AccessTTL = DefaultAccessTTL
+	}
+	if cfg.RefreshTTL <= 0 {
+		cfg.RefreshTTL = DefaultRefreshTTL
+	}
+	if cfg.ClientCacheTTL <= 0 {
+		cfg.ClientCacheTTL = DefaultClientCacheTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Provider{
+		cfg:     cfg,
+		store:   store,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		clients: newClientCache(store, cfg.ClientCacheTTL, cfg.Now),
+	}
+	p.engine = p.newEngine()
+	return p
+}
+
+// Issuer returns the configured issuer.
+func (p *Provider) Issuer() string { return p.cfg.Issuer }
+
+// newEngine configures go-oauth2's server: only the code, client-credentials
+// and refresh grants, only response_type=code, only S256, and every hook
+// that needs to be ours.
+func (p *Provider) newEngine() *server.Server {
+	cfg := server.NewConfig()
+	cfg.AllowedResponseTypes = []oauth2.ResponseType{oauth2.Code}
+	cfg.AllowedGrantTypes = []oauth2.GrantType{oauth2.AuthorizationCode, oauth2.ClientCredentials, oauth2.Refreshing}
+	cfg.AllowedCodeChallengeMethods = []oauth2.CodeChallengeMethod{oauth2.CodeChallengeS256}
+	srv := server.NewServer(cfg, &manager{p: p})
+	srv.ClientInfoHandler = clientCredentialsFromRequest
+	srv.ClientAuthorizedHandler = func(clientID string, gt oauth2.GrantType) (bool, error) {
+		// The client is authenticated (and cached) before the engine runs.
+		c, err := p.clients.get(context.Background(), clientID)
+		if err != nil {
+			return false, err
+		}
+		return allowsGrant(c, string(gt)), nil
+	}
+	srv.InternalErrorHandler = func(err error) *oerrors.Response {
+		e, known := AsError(err)
+		if !known {
+			p.log.Error("token endpoint: internal error", "err", err)
+		}
+		return &oerrors.Response{Error: errors.New(e.Code), Description: e.Description, StatusCode: e.Status}
+	}
+	srv.ResponseErrorHandler = func(re *oerrors.Response) {
+		// The engine's own table sends some client mistakes as 401; RFC
+		// 6749 §5.2 reserves 401 for invalid_client.
+		if m, ok := engineErrors[re.Error]; ok {
+			re.Error, re.Description, re.StatusCode = errors.New(m.Code), m.Description, m.Status
+		}
+	}
+	srv.ResponseTokenHandler = func(w http.ResponseWriter, data map[string]any, header http.Header, status ...int) error {
+		code := http.StatusOK
+		if len(status) > 0 && status[0] > 0 {
+			code = status[0]
+		}
+		if errCode, ok := data["error"].(string); ok {
+			desc, _ := data["error_description"].(string)
+			WriteError(w, &Error{Code: errCode, Description: desc, Status: code})
+			return nil
+		}
+		writeJSON(w, code, data)
+		return nil
+	}
+	srv.ExtensionFieldsHandler = func(ti oauth2.TokenInfo) map[string]any {
+		// RFC 6749 §5.1: scope is OPTIONAL when identical to the request;
+		// we always send it so a client never has to guess.
+		return map[string]any{"scope": ti.GetScope()}
+	}
+	return srv
+}
+
+// allowsGrant reports whether the client is registered for a grant type.
+func allowsGrant(c storage.Client, gt string) bool {
+	for _, g := range c.GrantTypes {
+		if g == gt {
+			return true
+		}
+	}
+	return false
+}
+
+// clientCredentialsFromRequest reads client_secret_basic or
+// client_secret_post (RFC 6749 §2.3.1), or a bare client_id for public
+// clients. Using two methods at once is invalid_request (§2.3).
+func clientCredentialsFromRequest(r *http.Request) (string, string, error) {
+	id, secret, _, err := ClientCredentials(r)
+	return id, secret, err
+}
+
+// ClientCredentials extracts client credentials from r, whose form must be
+// parsed already. basic reports whether HTTP Basic was used.
+func ClientCredentials(r *http.Request) (id, secret string, basic bool, err error) {
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		u, pw, ok := r.BasicAuth()
+		if !ok {
+			return "", "", true, ErrInvalidClient.WithDescription("malformed HTTP Basic credentials")
+		}
+		// RFC 6749 §2.3.1: id and secret are form-urlencoded before Basic.
+		if u, err = url.QueryUnescape(u); err != nil {
+			return "", "", true, ErrInvalidClient.WithDescription("malformed HTTP Basic credentials")
+		}
+		if pw, err = url.QueryUnescape(pw); err != nil {
+			return "", "", true, ErrInvalidClient.WithDescription("malformed HTTP Basic credentials")
+		}
+		if r.PostForm.Get("client_secret") != "" {
+			return "", "", true, ErrInvalidRequest.WithDescription("use one client authentication method, not two")
+		}
+		if fid := r.PostForm.Get("client_id"); fid != "" && fid != u {
+			return "", "", true, ErrInvalidRequest.WithDescription("client_id differs from the authenticated client")
+		}
+		return u, pw, true, nil
+	}
+	id = r.PostForm.Get("client_id")
+	if id == "" {
+		return "", "", false, ErrInvalidClient.WithDescription("client authentication is required")
+	}
+	return id, r.PostForm.Get("client_secret"), false, nil
+}
+
+// authenticate checks a client's credentials. A confidential client must
+// present a current secret; a public client must present none (it proves
+// itself with PKCE). A suspended or unknown client is invalid_client.
+func (p *Provider) authenticate(ctx context.Context, id, secret string) (storage.Client, error) {
+	c, err := p.clients.get(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		// Spend the same work as a real comparison.
+		storage.Client{}.VerifySecret(secret, p.now())
+		return storage.Client{}, ErrInvalidClient
+	}
+	if err != nil {
+		return storage.Client{}, err
+	}
+	switch {
+	case c.Type == storage.Public && secret != "":
+		return storage.Client{}, ErrInvalidClient.WithDescription("public clients have no secret")
+	case c.Type != storage.Public && !c.VerifySecret(secret, p.now()):
+		return storage.Client{}, ErrInvalidClient
+	case c.Status != storage.Active:
+		return storage.Client{}, ErrInvalidClient.WithDescription("client is suspended")
+	}
+	return c, nil
+}
+
+// HashSecret returns the stored form of a client secret (SHA-256, never
+// expiring). Secrets are server-generated with 256 bits of entropy, so a
+// fast hash is right: verification sits on the introspection path.
+func HashSecret(secret string) storage.SecretHash {
+	return storage.HashSecret(secret, time.Time{})
+}
+
+// clientCache keeps client records in process for at most ttl, so that the
+// introspection path costs one Redis round trip while suspension, a lowered
+// maximum or a rotated secret still reach every instance within a second.
+type clientCache struct {
+	store storage.Clients
+	ttl   time.Duration
+	now   func() time.Time
+	mu    sync.Mutex
+	m     map[string]cachedClient
+}
+
+type cachedClient struct {
+	c   storage.Client
+	exp time.Time
+}
+
+func newClientCache(s storage.Clients, ttl time.Duration, now func() time.Time) *clientCache {
+	return &clientCache{store: s, ttl: ttl, now: now, m: make(map[string]cachedClient)}
+}
+
+func (cc *clientCache) get(ctx context.Context, id string) (storage.Client, error) {
+	now := cc.now()
+	cc.mu.Lock()
+	e, ok := cc.m[id]
+	cc.mu.Unlock()
+	if ok && now.Before(e.exp) {
+		return e.c, nil
+	}
+	c, err := cc.store.GetClient(ctx, id)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	cc.mu.Lock()
+	if len(cc.m) > 10000 { // bound memory: drop everything, refill on demand
+		clear(cc.m)
+	}
+	cc.m[id] = cachedClient{c: c, exp: now.Add(cc.ttl)}
+	cc.mu.Unlock()
+	return c, nil
+}
+
+// Forget drops a client from this instance's cache (after an admin change
+// made here); other instances catch up within the cache TTL.
+func (p *Provider) Forget(clientID string) {
+	p.clients.mu.Lock()
+	delete(p.clients.m, clientID)
+	p.clients.mu.Unlock()
+}
