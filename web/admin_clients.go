@@ -1,0 +1,583 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scopegate/scopegate/oauth"
+	"github.com/scopegate/scopegate/scopes"
+	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/token"
+)
+
+// Grant types a client may be registered for.
+const (
+	gtCode    = "authorization_code"
+	gtRefresh = "refresh_token"
+	gtCC      = "client_credentials"
+)
+
+// clientView is a client as the admin API shows it: never a secret or its
+// hash, only when each stored secret expires.
+type clientView struct {
+	ClientID     string       `json:"client_id"`
+	Name         string       `json:"name"`
+	Type         string       `json:"type"`
+	Role         string       `json:"role"`
+	Status       string       `json:"status"`
+	RedirectURIs []string     `json:"redirect_uris"`
+	GrantTypes   []string     `json:"grant_types"`
+	Approved     []string     `json:"approved"`
+	Secrets      []secretView `json:"secrets"`
+	CreatedAt    time.Time    `json:"created_at"`
+	UpdatedAt    time.Time    `json:"updated_at"`
+}
+
+// secretView is one verifying secret: the current one, or a rotated one in
+// its grace period (with expires_at).
+type secretView struct {
+	Current   bool       `json:"current"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+func (a *admin) viewClient(c storage.Client) clientView {
+	v := clientView{
+		ClientID: c.ID, Name: c.Name, Type: string(c.Type), Role: string(c.Role), Status: string(c.Status),
+		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Approved: nonNil(c.Approved.Strings()),
+		Secrets: []secretView{}, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	now := a.now()
+	for _, h := range c.Secrets {
+		if h.ExpiresAt.IsZero() {
+			v.Secrets = append(v.Secrets, secretView{Current: true})
+		} else if now.Before(h.ExpiresAt) {
+			t := h.ExpiresAt.UTC()
+			v.Secrets = append(v.Secrets, secretView{ExpiresAt: &t})
+		}
+	}
+	return v
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+type createClientReq struct {
+	ID           string   `json:"id" validate:"omitempty,objid"`
+	Name         string   `json:"name" validate:"required,label"`
+	Type         string   `json:"type" validate:"omitempty,oneof=confidential public"`
+	Role         string   `json:"role" validate:"omitempty,oneof=plugin resource-server"`
+	RedirectURIs []string `json:"redirect_uris" validate:"max=20,unique,dive,redirecturi"`
+	GrantTypes   []string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
+	Approve      []string `json:"approve" validate:"max=70,unique,dive,scope"`
+}
+
+type createClientResp struct {
+	clientView
+	ClientSecret string `json:"client_secret,omitempty"`
+	ReviewID     string `json:"review_id,omitempty"`
+}
+
+// createClient is POST /admin/v1/clients. The secret of a confidential
+// client is in this answer and nowhere else: only its hash is stored.
+func (a *admin) createClient(c *gin.Context) {
+	var req createClientReq
+	fields, ok := a.decode(c, &req, false)
+	if !ok {
+		return
+	}
+	if fields == nil {
+		fields = map[string]string{}
+	}
+	if req.Type == "" {
+		req.Type = string(storage.Confidential)
+	}
+	if req.Role == "" {
+		req.Role = string(storage.RolePlugin)
+	}
+	if req.GrantTypes == nil && req.Role == string(storage.RolePlugin) {
+		// Documented default: the code flow (with refresh) when redirect
+		// URIs are given, client credentials for a confidential client.
+		if len(req.RedirectURIs) > 0 {
+			req.GrantTypes = []string{gtCode, gtRefresh}
+		}
+		if req.Type == string(storage.Confidential) {
+			req.GrantTypes = append(req.GrantTypes, gtCC)
+		}
+	}
+	if req.Role == string(storage.RoleResourceServer) && len(req.Approve) > 0 {
+		fields["approve"] = "resource-server clients get no scopes"
+	}
+	now := a.now()
+	cl := storage.Client{
+		ID: req.ID, Name: req.Name, Type: storage.ClientType(req.Type), Role: storage.Role(req.Role), Status: storage.Active,
+		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, CreatedAt: now, UpdatedAt: now,
+	}
+	for k, v := range clientShape(cl) {
+		if _, seen := fields[k]; !seen {
+			fields[k] = v
+		}
+	}
+	if invalid(c, fields) {
+		return
+	}
+	if cl.ID == "" {
+		prefix := "plg_"
+		if cl.Role == storage.RoleResourceServer {
+			prefix = "rs_"
+		}
+		cl.ID = prefix + token.NewID()[:16]
+	}
+	var secret string
+	if cl.Type == storage.Confidential {
+		secret = token.NewSecret()
+		cl.Secrets = []storage.SecretHash{oauth.HashSecret(secret)}
+	}
+	ctx := c.Request.Context()
+	if err := a.store.CreateClient(ctx, cl); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			writeAPI(c, http.StatusConflict, apiError{Error: "conflict", Description: "a client with this id already exists",
+				Fields: map[string]string{"id": "is taken"}})
+			return
+		}
+		a.storageFail(c, err, "client")
+		return
+	}
+	a.Forget(cl.ID)
+	a.audit(c, storage.Event{Kind: "client.created", ClientID: cl.ID, Detail: map[string]string{
+		"name": cl.Name, "type": string(cl.Type), "role": string(cl.Role)}})
+	resp := createClientResp{ClientSecret: secret}
+	if len(req.Approve) > 0 {
+		lines := make([]storage.ReviewLine, len(req.Approve))
+		for i, sc := range req.Approve {
+			lines[i] = storage.ReviewLine{Scope: sc, Justification: "Approved directly by an administrator when the client was created.", Status: storage.LinePending}
+		}
+		rv, updated, err := a.fileAndApprove(c, cl.ID, lines)
+		if err != nil {
+			a.storageFail(c, err, "review")
+			return
+		}
+		cl, resp.ReviewID = updated, rv.ID
+	}
+	resp.clientView = a.viewClient(cl)
+	c.Header("Location", "/admin/v1/clients/"+cl.ID)
+	writeAPI(c, http.StatusCreated, resp)
+}
+
+// fileAndApprove is the admin's shortcut: an admin-filed review whose lines
+// are approved at once, so the approval is in the history like any other.
+func (a *admin) fileAndApprove(c *gin.Context, clientID string, lines []storage.ReviewLine) (storage.Review, storage.Client, error) {
+	ctx := c.Request.Context()
+	rv := storage.Review{ID: token.NewID(), ClientID: clientID, FiledBy: actor(c), Lines: lines, CreatedAt: a.now()}
+	if err := a.store.CreateReview(ctx, rv); err != nil {
+		return rv, storage.Client{}, err
+	}
+	a.audit(c, storage.Event{Kind: "review.filed", ClientID: clientID, Detail: map[string]string{"review_id": rv.ID, "lines": strconv.Itoa(len(lines))}})
+	var cl storage.Client
+	for i := range lines {
+		var err error
+		rv, cl, err = a.store.DecideLine(ctx, rv.ID, i, true, actor(c), "admin shortcut", a.now())
+		if err != nil {
+			return rv, cl, err
+		}
+		a.audit(c, storage.Event{Kind: "review.line_approved", ClientID: clientID, Detail: map[string]string{
+			"review_id": rv.ID, "line": strconv.Itoa(i), "scope": lines[i].Scope}})
+	}
+	a.Forget(clientID)
+	return rv, cl, nil
+}
+
+// clientShape checks that a client's fields fit together; keys are the
+// JSON fields to blame.
+func clientShape(c storage.Client) map[string]string {
+	f := map[string]string{}
+	has := func(g string) bool { return slices.Contains(c.GrantTypes, g) }
+	if c.Role == storage.RoleResourceServer {
+		if len(c.GrantTypes) > 0 {
+			f["grant_types"] = "must be empty for a resource-server client (it obtains no tokens)"
+		}
+		if len(c.RedirectURIs) > 0 {
+			f["redirect_uris"] = "must be empty for a resource-server client"
+		}
+		if c.Type != storage.Confidential {
+			f["type"] = "must be confidential for a resource-server client (it authenticates to introspect)"
+		}
+		return f
+	}
+	switch {
+	case len(c.GrantTypes) == 0 && c.Type == storage.Public:
+		f["redirect_uris"] = "are required for a public client (it can only use authorization_code)"
+	case len(c.GrantTypes) == 0:
+		f["grant_types"] = "a plugin needs at least one grant type"
+	case has(gtCC) && c.Type == storage.Public:
+		f["grant_types"] = "client_credentials needs a confidential client"
+	case has(gtRefresh) && !has(gtCode):
+		f["grant_types"] = "refresh_token needs authorization_code"
+	}
+	if has(gtCode) && len(c.RedirectURIs) == 0 {
+		f["redirect_uris"] = "at least one is required for authorization_code"
+	}
+	return f
+}
+
+// listClients is GET /admin/v1/clients.
+func (a *admin) listClients(c *gin.Context) {
+	cs, err := a.store.ListClients(c.Request.Context())
+	if err != nil {
+		a.storageFail(c, err, "clients")
+		return
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if !cs[i].CreatedAt.Equal(cs[j].CreatedAt) {
+			return cs[i].CreatedAt.Before(cs[j].CreatedAt)
+		}
+		return cs[i].ID < cs[j].ID
+	})
+	out := make([]clientView, len(cs))
+	for i, cl := range cs {
+		out[i] = a.viewClient(cl)
+	}
+	writeAPI(c, http.StatusOK, gin.H{"clients": out})
+}
+
+// clientParam reads and checks the :id of a client route; an ID that
+// cannot exist is a 404 without a storage call.
+func clientParam(c *gin.Context) (string, bool) {
+	id := c.Param("id")
+	if !validRef(id) {
+		apiFail(c, http.StatusNotFound, "not_found", "client not found")
+		return "", false
+	}
+	return id, true
+}
+
+// getClient is GET /admin/v1/clients/:id.
+func (a *admin) getClient(c *gin.Context) {
+	id, ok := clientParam(c)
+	if !ok {
+		return
+	}
+	cl, err := a.store.GetClient(c.Request.Context(), id)
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	writeAPI(c, http.StatusOK, a.viewClient(cl))
+}
+
+type updateClientReq struct {
+	Name         *string   `json:"name" validate:"omitnil,label"`
+	RedirectURIs *[]string `json:"redirect_uris" validate:"omitnil,max=20,unique,dive,redirecturi"`
+	GrantTypes   *[]string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
+}
+
+// errShape carries clientShape's complaints out of an update function.
+type errShape map[string]string
+
+func (e errShape) Error() string { return "client fields do not fit together" }
+
+// updateClient is PATCH /admin/v1/clients/:id: name, redirect URIs, grant
+// types. Redirect URIs and grant types are replaced as a whole.
+func (a *admin) updateClient(c *gin.Context) {
+	id, ok := clientParam(c)
+	if !ok {
+		return
+	}
+	var req updateClientReq
+	fields, ok := a.decode(c, &req, false)
+	if !ok || invalid(c, fields) {
+		return
+	}
+	if req.Name == nil && req.RedirectURIs == nil && req.GrantTypes == nil {
+		apiFail(c, http.StatusBadRequest, oauth.CodeInvalidRequest, "nothing to change: give name, redirect_uris or grant_types")
+		return
+	}
+	changed := []string{}
+	cl, err := a.store.UpdateClient(c.Request.Context(), id, func(cl storage.Client) (storage.Client, error) {
+		changed = changed[:0]
+		if req.Name != nil {
+			cl.Name = *req.Name
+			changed = append(changed, "name")
+		}
+		if req.RedirectURIs != nil {
+			cl.RedirectURIs = slices.Clone(*req.RedirectURIs)
+			changed = append(changed, "redirect_uris")
+		}
+		if req.GrantTypes != nil {
+			cl.GrantTypes = slices.Clone(*req.GrantTypes)
+			changed = append(changed, "grant_types")
+		}
+		if f := clientShape(cl); len(f) > 0 {
+			return cl, errShape(f)
+		}
+		cl.UpdatedAt = a.now()
+		return cl, nil
+	})
+	var shape errShape
+	if errors.As(err, &shape) {
+		invalid(c, shape)
+		return
+	}
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	a.Forget(id)
+	detail := map[string]string{"changed": joinComma(changed)}
+	if req.RedirectURIs != nil {
+		detail["redirect_uris"] = joinComma(cl.RedirectURIs)
+	}
+	if req.GrantTypes != nil {
+		detail["grant_types"] = joinComma(cl.GrantTypes)
+	}
+	a.audit(c, storage.Event{Kind: "client.updated", ClientID: id, Detail: detail})
+	writeAPI(c, http.StatusOK, a.viewClient(cl))
+}
+
+type rotateReq struct {
+	GraceSeconds *int `json:"grace_seconds" validate:"omitnil,min=0,max=604800"`
+}
+
+// rotateSecret is POST /admin/v1/clients/:id/rotate-secret: a new secret,
+// shown once; the current one keeps verifying until the grace period ends
+// (0 ends it now). Secrets already expired are dropped.
+func (a *admin) rotateSecret(c *gin.Context) {
+	id, ok := clientParam(c)
+	if !ok {
+		return
+	}
+	var req rotateReq
+	fields, ok := a.decode(c, &req, true)
+	if !ok || invalid(c, fields) {
+		return
+	}
+	grace := defaultGraceSeconds
+	if req.GraceSeconds != nil {
+		grace = *req.GraceSeconds
+	}
+	secret := token.NewSecret()
+	now := a.now()
+	until := now.Add(time.Duration(grace) * time.Second)
+	errPublic := errors.New("public client")
+	cl, err := a.store.UpdateClient(c.Request.Context(), id, func(cl storage.Client) (storage.Client, error) {
+		if cl.Type != storage.Confidential {
+			return cl, errPublic
+		}
+		kept := make([]storage.SecretHash, 0, len(cl.Secrets)+1)
+		for _, h := range cl.Secrets {
+			if !h.ExpiresAt.IsZero() && !now.Before(h.ExpiresAt) {
+				continue // already expired
+			}
+			if grace == 0 {
+				continue
+			}
+			if h.ExpiresAt.IsZero() || until.Before(h.ExpiresAt) {
+				h.ExpiresAt = until
+			}
+			kept = append(kept, h)
+		}
+		cl.Secrets = append(kept, oauth.HashSecret(secret))
+		cl.UpdatedAt = now
+		return cl, nil
+	})
+	if errors.Is(err, errPublic) {
+		apiFail(c, http.StatusConflict, "conflict", "public clients have no secret")
+		return
+	}
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	a.Forget(id)
+	a.audit(c, storage.Event{Kind: "client.secret_rotated", ClientID: id, Detail: map[string]string{
+		"grace_seconds": strconv.Itoa(grace), "old_secrets_expire_at": until.UTC().Format(time.RFC3339)}})
+	writeAPI(c, http.StatusOK, gin.H{
+		"client_id": id, "client_secret": secret, "old_secrets_expire_at": until.UTC(), "client": a.viewClient(cl),
+	})
+}
+
+func (a *admin) suspendClient(c *gin.Context) { a.setStatus(c, storage.Suspended, "client.suspended") }
+func (a *admin) resumeClient(c *gin.Context)  { a.setStatus(c, storage.Active, "client.resumed") }
+
+// setStatus suspends or resumes a client. Introspection answers inactive
+// for a suspended client's tokens at once here, and within the client
+// cache TTL on other instances.
+func (a *admin) setStatus(c *gin.Context, st storage.Status, kind string) {
+	id, ok := clientParam(c)
+	if !ok {
+		return
+	}
+	var req struct{}
+	fields, ok := a.decode(c, &req, true)
+	if !ok || invalid(c, fields) {
+		return
+	}
+	cl, err := a.store.UpdateClient(c.Request.Context(), id, func(cl storage.Client) (storage.Client, error) {
+		cl.Status, cl.UpdatedAt = st, a.now()
+		return cl, nil
+	})
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	a.Forget(id)
+	a.audit(c, storage.Event{Kind: kind, ClientID: id})
+	writeAPI(c, http.StatusOK, a.viewClient(cl))
+}
+
+type scopesReq struct {
+	Scopes []string `json:"scopes" validate:"required,max=70,unique,dive,scope"`
+}
+
+// lowerMaximum is POST /admin/v1/clients/:id/lower: remove scopes from the
+// approved maximum. Each must be in it (a typo is not silently ignored).
+func (a *admin) lowerMaximum(c *gin.Context) {
+	a.changeMaximum(c, func(cur scopes.Set, req []string) (scopes.Set, map[string]string) {
+		f := map[string]string{}
+		remove := parseScopes(req)
+		for i, sc := range req {
+			if s, _ := scopes.Parse(sc); !s.SubsetOf(cur) {
+				f["scopes["+strconv.Itoa(i)+"]"] = "is not in the approved maximum"
+			}
+		}
+		return cur.Difference(remove), f
+	})
+}
+
+// setMaximum is PUT /admin/v1/clients/:id/approved: the new approved
+// maximum, which must be a subset of the current one (widening goes
+// through a review).
+func (a *admin) setMaximum(c *gin.Context) {
+	a.changeMaximum(c, func(cur scopes.Set, req []string) (scopes.Set, map[string]string) {
+		f := map[string]string{}
+		for i, sc := range req {
+			if s, _ := scopes.Parse(sc); !s.SubsetOf(cur) {
+				f["scopes["+strconv.Itoa(i)+"]"] = "is not in the approved maximum; widening needs a review"
+			}
+		}
+		return parseScopes(req), f
+	})
+}
+
+func parseScopes(ss []string) scopes.Set {
+	var out scopes.Set
+	for _, s := range ss {
+		if set, err := scopes.Parse(s); err == nil {
+			out = out.Union(set)
+		}
+	}
+	return out
+}
+
+func (a *admin) changeMaximum(c *gin.Context, fn func(cur scopes.Set, req []string) (scopes.Set, map[string]string)) {
+	id, ok := clientParam(c)
+	if !ok {
+		return
+	}
+	var req scopesReq
+	if c.Request.Method == http.MethodPut {
+		// An empty list is a valid new maximum for PUT.
+		var put struct {
+			Scopes *[]string `json:"scopes" validate:"required,max=70,unique,dive,scope"`
+		}
+		fields, ok := a.decode(c, &put, false)
+		if !ok || invalid(c, fields) {
+			return
+		}
+		req.Scopes = *put.Scopes
+	} else {
+		fields, ok := a.decode(c, &req, false)
+		if !ok || invalid(c, fields) {
+			return
+		}
+	}
+	var before scopes.Set
+	cl, err := a.store.UpdateClient(c.Request.Context(), id, func(cl storage.Client) (storage.Client, error) {
+		next, f := fn(cl.Approved, req.Scopes)
+		if len(f) > 0 {
+			return cl, errShape(f)
+		}
+		before = cl.Approved
+		cl.Approved, cl.UpdatedAt = next, a.now()
+		return cl, nil
+	})
+	var shape errShape
+	if errors.As(err, &shape) {
+		invalid(c, shape)
+		return
+	}
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	a.Forget(id)
+	a.audit(c, storage.Event{Kind: "client.maximum_lowered", ClientID: id, Detail: map[string]string{
+		"removed": before.Difference(cl.Approved).String(), "approved": cl.Approved.String()}})
+	writeAPI(c, http.StatusOK, a.viewClient(cl))
+}
+
+// deleteClient is DELETE /admin/v1/clients/:id: revoke every grant of the
+// client, then delete it. The answer counts what was revoked.
+func (a *admin) deleteClient(c *gin.Context) {
+	id, ok := clientParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	if _, err := a.store.GetClient(ctx, id); err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	n, err := a.store.RevokeClient(ctx, id)
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	if err := a.store.DeleteClient(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		a.storageFail(c, err, "client")
+		return
+	}
+	a.Forget(id)
+	a.audit(c, storage.Event{Kind: "client.deleted", ClientID: id, Detail: map[string]string{
+		"grants": strconv.Itoa(n.Grants), "tokens": strconv.Itoa(n.Tokens)}})
+	writeAPI(c, http.StatusOK, gin.H{"client_id": id, "deleted": true, "grants": n.Grants, "tokens": n.Tokens})
+}
+
+// Forget drops a changed client from this instance's cache.
+func (a *admin) Forget(clientID string) {
+	if a.p != nil {
+		a.p.Forget(clientID)
+	}
+}
+
+// audit appends an admin event with the admin as actor. A failure is
+// logged: the change is already made and must be reported as made.
+func (a *admin) audit(c *gin.Context, e storage.Event) {
+	e.Time = a.now()
+	if e.Actor == "" {
+		e.Actor = actor(c)
+	}
+	if err := a.store.AppendEvent(c.Request.Context(), e); err != nil {
+		a.log.Error("audit: append failed", "kind", e.Kind, "err", err)
+	}
+}
+
+func joinComma(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ","
+		}
+		out += s
+	}
+	return out
+}

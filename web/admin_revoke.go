@@ -1,0 +1,219 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/token"
+)
+
+type revokeReq struct {
+	Token     string `json:"token" validate:"omitempty,max=512"`
+	GrantID   string `json:"grant_id" validate:"omitempty,ref"`
+	ClientID  string `json:"client_id" validate:"omitempty,ref"`
+	WebsiteID string `json:"website_id" validate:"omitempty,ref"`
+}
+
+// revoke is POST /admin/v1/revoke with exactly one of token, grant_id,
+// client_id, website_id. It answers the counts revoked ({grants, tokens})
+// and writes an audit event (revoke.token, revoke.grant, revoke.client,
+// revoke.website). A pasted access or refresh token kills its whole grant:
+// for an admin a leaked token means the grant is compromised. The token is
+// never echoed, logged or audited.
+func (a *admin) revoke(c *gin.Context) {
+	var req revokeReq
+	fields, ok := a.decode(c, &req, false)
+	if !ok || invalid(c, fields) {
+		return
+	}
+	given := []string{}
+	for name, v := range map[string]string{"token": req.Token, "grant_id": req.GrantID, "client_id": req.ClientID, "website_id": req.WebsiteID} {
+		if v != "" {
+			given = append(given, name)
+		}
+	}
+	if len(given) != 1 {
+		f := map[string]string{}
+		for _, name := range given {
+			f[name] = "give exactly one of token, grant_id, client_id, website_id"
+		}
+		if len(f) == 0 {
+			apiFail(c, http.StatusBadRequest, "invalid_request", "give exactly one of token, grant_id, client_id, website_id")
+			return
+		}
+		invalid(c, f)
+		return
+	}
+	ctx := c.Request.Context()
+	var (
+		n   storage.Revocation
+		err error
+		ev  = storage.Event{Detail: map[string]string{}}
+	)
+	switch {
+	case req.Token != "":
+		kind, _, perr := token.Parse(req.Token)
+		if perr != nil {
+			invalid(c, map[string]string{"token": "is not a scopegate token (sga_, sgr_ or sgc_ followed by 71 base62 characters with a valid checksum)"})
+			return
+		}
+		ev.Kind = "revoke.token"
+		ev.Detail["token_type"] = kind.String()
+		t, g, lerr := a.store.LookupToken(ctx, req.Token)
+		switch {
+		case lerr == nil:
+			ev.ClientID, ev.WebsiteID, ev.GrantID = t.ClientID, g.WebsiteID, g.ID
+			n, err = a.store.RevokeGrant(ctx, g.ID)
+		case errors.Is(lerr, storage.ErrNotFound):
+			// Unknown, expired, used or already revoked: the store's
+			// RevokeToken still kills a live code's grant and counts
+			// zero otherwise.
+			n, err = a.store.RevokeToken(ctx, req.Token)
+		default:
+			err = lerr
+		}
+	case req.GrantID != "":
+		ev.Kind, ev.GrantID = "revoke.grant", req.GrantID
+		var g storage.Grant
+		g, err = a.store.GetGrant(ctx, req.GrantID)
+		if err == nil {
+			ev.ClientID, ev.WebsiteID = g.ClientID, g.WebsiteID
+			n, err = a.store.RevokeGrant(ctx, req.GrantID)
+		}
+		if errors.Is(err, storage.ErrNotFound) {
+			apiFail(c, http.StatusNotFound, "not_found", "grant not found")
+			return
+		}
+	case req.ClientID != "":
+		ev.Kind, ev.ClientID = "revoke.client", req.ClientID
+		if _, err = a.store.GetClient(ctx, req.ClientID); err == nil {
+			n, err = a.store.RevokeClient(ctx, req.ClientID)
+		}
+		if errors.Is(err, storage.ErrNotFound) {
+			apiFail(c, http.StatusNotFound, "not_found", "client not found")
+			return
+		}
+	case req.WebsiteID != "":
+		ev.Kind, ev.WebsiteID = "revoke.website", req.WebsiteID
+		if _, err = a.store.GetWebsite(ctx, req.WebsiteID); err == nil {
+			n, err = a.store.RevokeWebsite(ctx, req.WebsiteID)
+		}
+		if errors.Is(err, storage.ErrNotFound) {
+			apiFail(c, http.StatusNotFound, "not_found", "website not found")
+			return
+		}
+	}
+	if err != nil {
+		a.storageFail(c, err, "revocation")
+		return
+	}
+	ev.Detail["grants"], ev.Detail["tokens"] = strconv.Itoa(n.Grants), strconv.Itoa(n.Tokens)
+	a.audit(c, ev)
+	writeAPI(c, http.StatusOK, n)
+}
+
+// listGrants is GET /admin/v1/grants?client_id=|website_id= (exactly one):
+// the live grants.
+func (a *admin) listGrants(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if f := queryFields(q, "client_id", "website_id"); invalid(c, f) {
+		return
+	}
+	clientID, websiteID := q.Get("client_id"), q.Get("website_id")
+	f := map[string]string{}
+	switch {
+	case (clientID == "") == (websiteID == ""):
+		apiFail(c, http.StatusBadRequest, "invalid_request", "give exactly one of client_id, website_id")
+		return
+	case clientID != "" && !validRef(clientID):
+		f["client_id"] = refDescription
+	case websiteID != "" && !validRef(websiteID):
+		f["website_id"] = refDescription
+	}
+	if invalid(c, f) {
+		return
+	}
+	gs, err := a.store.ListGrants(c.Request.Context(), clientID, websiteID)
+	if err != nil {
+		a.storageFail(c, err, "grants")
+		return
+	}
+	if gs == nil {
+		gs = []storage.Grant{}
+	}
+	writeAPI(c, http.StatusOK, gin.H{"grants": gs})
+}
+
+var (
+	kindPattern   = regexp.MustCompile(`^[a-z0-9_.-]{1,64}$`)
+	cursorPattern = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
+)
+
+// listAudit is GET /admin/v1/audit: events newest first, filtered by
+// client_id, website_id, kind, since and until (RFC 3339), paged with
+// after (the "next" of the previous page) and limit (1-1000, default 100).
+func (a *admin) listAudit(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if f := queryFields(q, "client_id", "website_id", "kind", "since", "until", "after", "limit"); invalid(c, f) {
+		return
+	}
+	f := map[string]string{}
+	filter := storage.EventFilter{ClientID: q.Get("client_id"), WebsiteID: q.Get("website_id"), Kind: q.Get("kind"), After: q.Get("after"), Limit: 100}
+	if filter.ClientID != "" && !validRef(filter.ClientID) {
+		f["client_id"] = refDescription
+	}
+	if filter.WebsiteID != "" && !validRef(filter.WebsiteID) {
+		f["website_id"] = refDescription
+	}
+	if filter.Kind != "" && !kindPattern.MatchString(filter.Kind) {
+		f["kind"] = "must be an event kind such as revoke.client"
+	}
+	if filter.After != "" && !cursorPattern.MatchString(filter.After) {
+		f["after"] = "must be the next value of a previous page"
+	}
+	for _, name := range []string{"since", "until"} {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			f[name] = "must be an RFC 3339 time such as 2026-01-02T15:04:05Z"
+			continue
+		}
+		if name == "since" {
+			filter.Since = t
+		} else {
+			filter.Until = t
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			f["limit"] = "must be an integer from 1 to 1000"
+		}
+		filter.Limit = n
+	}
+	if invalid(c, f) {
+		return
+	}
+	evs, err := a.store.ListEvents(c.Request.Context(), filter)
+	if err != nil {
+		a.storageFail(c, err, "audit events")
+		return
+	}
+	if evs == nil {
+		evs = []storage.Event{}
+	}
+	next := ""
+	if len(evs) == filter.Limit {
+		next = evs[len(evs)-1].ID
+	}
+	writeAPI(c, http.StatusOK, gin.H{"events": evs, "next": next})
+}

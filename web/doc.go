@@ -1,0 +1,13 @@
+// Package web is scopegate's HTTP surface on Gin: the OAuth endpoints (whose
+// protocol logic lives in package oauth), the operator pages (login,
+// website choice, consent, connected plugins), the admin API and review
+// page, health, readiness and Prometheus metrics.
+//
+// Pages are server-rendered from embedded templates with no external
+// assets; every form carries a CSRF token; every response forbids framing
+// (X-Frame-Options: DENY, CSP frame-ancestors 'none'). Request bodies of
+// the admin API are validated with validator/v10.
+//
+// It imports oauth, scopes and storage; nothing imports it but cmd (and
+// tests). *gin.Context never goes below this package.
+package web

@@ -1,0 +1,217 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/scopegate/scopegate/oauth"
+	"github.com/scopegate/scopegate/storage"
+)
+
+// Options configures the HTTP server.
+type Options struct {
+	Provider *oauth.Provider
+	Store    storage.Store
+	Logger   *slog.Logger
+	Now      func() time.Time
+	// SecureCookies sets the Secure attribute on cookies (an https issuer).
+	SecureCookies bool
+	// SeparateAdmin keeps /admin/ off the public handler; serve
+	// AdminHandler on its own listener instead.
+	SeparateAdmin bool
+	// SessionTTL is how long an operator stays logged in (default 12 h).
+	SessionTTL time.Duration
+	// Demo enables the demo plugin's pages under /demo/ (make run).
+	Demo bool
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// for the client IP (rate limits, logs). Empty: none; the peer address
+	// is the client.
+	TrustedProxies []string
+	// LeakedRate bounds POST /oauth/leaked per client IP per minute
+	// (default 30).
+	LeakedRate int
+}
+
+// Server holds the routes' shared state. Build it with New.
+type Server struct {
+	opts    Options
+	p       *oauth.Provider
+	store   storage.Store
+	log     *slog.Logger
+	now     func() time.Time
+	reg     *prometheus.Registry
+	metrics *metrics
+	public  *gin.Engine
+	admin   *gin.Engine
+	leaked  *rateLimiter
+}
+
+// New builds the routers.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.LeakedRate <= 0 {
+		o.LeakedRate = 30
+	}
+	reg := prometheus.NewRegistry()
+	s := &Server{
+		opts:    o,
+		p:       o.Provider,
+		store:   o.Store,
+		log:     o.Logger,
+		now:     o.Now,
+		reg:     reg,
+		metrics: newMetrics(reg),
+		leaked:  newRateLimiter(o.LeakedRate, time.Minute, o.Now),
+	}
+	s.public = s.newEngine()
+	s.routes(s.public)
+	s.admin = s.newEngine()
+	s.adminRoutes(s.admin)
+	if !o.SeparateAdmin {
+		s.adminRoutes(s.public)
+	}
+	return s
+}
+
+// Handler is the public handler: OAuth endpoints, pages, health, metrics
+// (and the admin API unless SeparateAdmin).
+func (s *Server) Handler() http.Handler { return s.public }
+
+// AdminHandler serves only the admin API and admin pages.
+func (s *Server) AdminHandler() http.Handler { return s.admin }
+
+func (s *Server) newEngine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.ContextWithFallback = true
+	// Gin trusts X-Forwarded-For from anyone by default, which would let a
+	// client pick its own IP and escape the rate limits.
+	if err := e.SetTrustedProxies(s.opts.TrustedProxies); err != nil {
+		s.log.Error("trusted proxies rejected; trusting none", "err", err)
+		_ = e.SetTrustedProxies(nil)
+	}
+	e.Use(s.recoverer(), s.logRequests(), securityHeaders())
+	e.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint"})
+	})
+	e.NoMethod(func(c *gin.Context) {
+		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "invalid_request", "error_description": "method not allowed"})
+	})
+	return e
+}
+
+func (s *Server) routes(e *gin.Engine) {
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
+	e.GET("/.well-known/oauth-authorization-server", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=300")
+		c.JSON(http.StatusOK, s.p.Metadata())
+	})
+	oauthNoStore := func(h http.HandlerFunc) gin.HandlerFunc {
+		return func(c *gin.Context) { h(c.Writer, c.Request) }
+	}
+	e.Any("/oauth/token", s.count("token"), oauthNoStore(s.p.Token))
+	e.Any("/oauth/introspect", s.count("introspect"), oauthNoStore(s.p.Introspect))
+	e.Any("/oauth/revoke", s.count("revoke"), oauthNoStore(s.p.Revoke))
+	e.Any("/oauth/leaked", s.count("leaked"), s.reportLeaked)
+	s.pageRoutes(e)
+	s.pluginRoutes(e)
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readyz: storage unavailable", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// recoverer turns a panic into a bare 500 in the protocol's shape, logging
+// the value (never the request body) and no stack on the wire.
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic serving request", "path", c.Request.URL.Path, "panic", v)
+				if !c.Writer.Written() {
+					oauth.WriteError(c.Writer, oauth.ErrServerError)
+				}
+				c.Abort()
+			}
+		}()
+		c.Next()
+	}
+}
+
+// logRequests logs method, path (never the query: it can hold state and
+// codes), status and duration.
+func (s *Server) logRequests() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := s.now()
+		c.Next()
+		status := c.Writer.Status()
+		s.metrics.requests.WithLabelValues(c.FullPath(), strconv.Itoa(status)).Inc()
+		s.log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "dur", s.now().Sub(start))
+	}
+}
+
+// securityHeaders applies to every response: no framing, no sniffing, no
+// referrer, and a CSP that allows only our own assets. form-action is not
+// restricted: the consent form's answer redirects to the client.
+func securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+		c.Next()
+	}
+}
+
+func (s *Server) count(endpoint string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Next()
+		s.metrics.endpoint.WithLabelValues(endpoint, strconv.Itoa(c.Writer.Status())).Inc()
+	}
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	endpoint *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scopegate_http_requests_total", Help: "HTTP requests by route and status.",
+		}, []string{"route", "status"}),
+		endpoint: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scopegate_oauth_requests_total", Help: "OAuth endpoint requests by endpoint and status.",
+		}, []string{"endpoint", "status"}),
+	}
+	reg.MustRegister(m.requests, m.endpoint)
+	return m
+}
