@@ -1,0 +1,216 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scopegate/scopegate/storage/redistest"
+)
+
+// binary is the scopegate binary built once for the whole package.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "scopegate-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "integration:", err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "scopegate")
+	build := exec.Command("go", "build", "-o", binary, "github.com/scopegate/scopegate/cmd/scopegate")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "integration: building scopegate failed:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const adminToken = "it-admin-token-0123456789abcdefghijklmnopqrstuv"
+
+// server is one running `scopegate serve` process.
+type server struct {
+	URL      string
+	RedisURL string
+	cmd      *exec.Cmd
+	mu       sync.Mutex
+	out      bytes.Buffer
+}
+
+// startServer starts a real redis-server and scopegate against it.
+func startServer(t *testing.T, extra ...string) *server {
+	t.Helper()
+	addr := redistest.StartServer(t)
+	return startServerOn(t, "redis://"+addr, extra...)
+}
+
+// startServerOn starts scopegate against the given Redis URL. Several
+// servers on one Redis act as instances of one deployment.
+func startServerOn(t *testing.T, redisURL string, extra ...string) *server {
+	t.Helper()
+	s := &server{RedisURL: redisURL}
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--redis", redisURL, "--admin-token", adminToken}, extra...)
+	s.cmd = exec.Command(binary, args...)
+	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = writerFunc(func(p []byte) (int, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.out.Write(p)
+	})
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- s.cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("scopegate log:\n%s", s.log())
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`^scopegate: listening on (http://\S+)`)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		close(found)
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			t.Fatalf("scopegate exited before listening:\n%s", s.log())
+		}
+		s.URL = u
+	case <-time.After(30 * time.Second):
+		t.Fatalf("scopegate did not start within 30s:\n%s", s.log())
+	}
+	return s
+}
+
+func (s *server) log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// cli runs the scopegate CLI against s and returns stdout, stderr and the
+// exit status.
+func (s *server) cli(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "SCOPEGATE_SERVER=" + s.URL, "SCOPEGATE_ADMIN_TOKEN=" + adminToken}
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("scopegate %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// cliJSON runs a CLI command with --json and decodes its one JSON object.
+func (s *server) cliJSON(t *testing.T, stdin string, args ...string) map[string]any {
+	t.Helper()
+	out, errOut, code := s.cli(t, stdin, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("scopegate %v: exit %d: %s", args, code, errOut)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("scopegate %v: output is not one JSON object: %v\n%s", args, err, out)
+	}
+	return m
+}
+
+// client is a provisioned OAuth client.
+type client struct{ ID, Secret string }
+
+func (s *server) createClient(t *testing.T, args ...string) client {
+	t.Helper()
+	m := s.cliJSON(t, "", append([]string{"clients", "create"}, args...)...)
+	id, _ := m["client_id"].(string)
+	secret, _ := m["client_secret"].(string)
+	if id == "" {
+		t.Fatalf("clients create gave no client_id: %v", m)
+	}
+	return client{ID: id, Secret: secret}
+}
+
+// introspect calls the introspection endpoint as resource server rs.
+func (s *server) introspect(t *testing.T, rs client, tok string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest("POST", s.URL+"/oauth/introspect", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(rs.ID), url.QueryEscape(rs.Secret))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("introspect: %d %s", resp.StatusCode, body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func active(m map[string]any) bool { b, _ := m["active"].(bool); return b }
+
+// eventually polls cond every 20 ms until it holds or the bound passes. It
+// is for effects that the design allows to take time (client changes reach
+// other instances within 1 s), never for timing.
+func eventually(t *testing.T, bound time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, bound)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
