@@ -91,7 +91,8 @@
 // hash has doubled since the last prune, so a long-lived client-credentials
 // grant does not grow without bound. A redeemed code is kept as a used
 // marker for at least UsedCodeRetention, a rotated refresh token until its
-// own expiry: presenting either again is a replay and revokes the grant.
+// own expiry but at most UsedRefreshRetention: presenting either again
+// within that time is a replay and revokes the grant.
 // Code parameter keys expire with their code; sessions at their ExpiresAt.
 // Clients, reviews, operators, websites and admin tokens do not expire.
 //

@@ -34,6 +34,12 @@ const (
 	// UsedCodeRetention is the least time a redeemed code is remembered
 	// as used, so that a replay is detected and revokes the grant.
 	UsedCodeRetention = 10 * time.Minute
+	// UsedRefreshRetention is the most time a rotated refresh token is
+	// remembered as used (never past its own expiry). A thief's use is
+	// detected when the real client next refreshes, about one access-token
+	// lifetime later; remembering every generation for 30 days would keep
+	// ~720 markers per hourly-refreshed grant.
+	UsedRefreshRetention = 24 * time.Hour
 	// updateRetries bounds optimistic (WATCH/MULTI) updates; then
 	// ErrConflict.
 	updateRetries = 20

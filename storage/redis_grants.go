@@ -490,10 +490,13 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 		return err
 	}
 	// A used code is remembered at least UsedCodeRetention; a used refresh
-	// token until its own expiry. The grant is kept as long.
-	keep := time.Time{}
+	// token until its own expiry but at most UsedRefreshRetention. The
+	// grant is kept as long.
+	keep, keepCap := time.Time{}, time.Time{}
 	if kind == token.Code {
 		keep = now.Add(UsedCodeRetention)
+	} else {
+		keepCap = now.Add(UsedRefreshRetention)
 	}
 	newExp := p.newExpiry
 	if keep.After(newExp) {
@@ -504,7 +507,7 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 		return err
 	}
 	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
-	args := append([]any{now.UnixMilli(), string(h[:]), string(rune(kind)), ms13(keep), ms13(newExp)}, p.args...)
+	args := append([]any{now.UnixMilli(), string(h[:]), string(rune(kind)), ms13(keep), ms13(keepCap), ms13(newExp)}, p.args...)
 	res, err := redeemScript.Run(ctx, r.rdb, keys, args...).Slice()
 	if err != nil {
 		return unavailable("redeem "+want.String(), err)

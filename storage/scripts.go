@@ -146,15 +146,17 @@ return {1, v, p, m[1], m[2], m[3], m[4]}
 
 // redeemScript (RedeemCode, RotateRefresh): KEYS grant, parameters of the
 // presented code (a never-written key for a refresh token), then the new
-// codes' parameters; ARGV now, field, kind, keep (13 digits: the least time
-// to keep the used marker), newexp, then the issue arguments. Returns {0},
-// {2, ...} or {1}.
+// codes' parameters; ARGV now, field, kind, floor and cap (13 digits each:
+// the used marker is kept until the token's own expiry, raised to floor and
+// lowered to cap when cap is not 0), newexp, then the issue arguments.
+// Returns {0}, {2, ...} or {1}.
 var redeemScript = redis.NewScript(luaPrelude + usedCheck + `
 local keep = string.sub(v, 2, 14)
 if tonumber(ARGV[4]) > tonumber(keep) then keep = ARGV[4] end
+if tonumber(ARGV[5]) > 0 and tonumber(ARGV[5]) < tonumber(keep) then keep = ARGV[5] end
 redis.call('HSET', KEYS[1], ARGV[2], string.upper(k) .. keep)
 redis.call('DEL', KEYS[2])
-issue(KEYS[1], g, now, ARGV[5], 6, 3)
+issue(KEYS[1], g, now, ARGV[6], 7, 3)
 return {1}
 `)
 

@@ -103,6 +103,7 @@ var tests = []struct {
 	{"CodeRace", testCodeRace},
 	{"Refresh", testRefresh},
 	{"RefreshReplayOldGeneration", testRefreshReplayOldGeneration},
+	{"RefreshReplayRetention", testRefreshReplayRetention},
 	{"RefreshRace", testRefreshRace},
 	{"WrongKind", testWrongKind},
 	{"RedeemWithForeignTokens", testRedeemWithForeignTokens},

@@ -342,6 +342,30 @@ func testRefreshReplayOldGeneration(e *env) {
 	e.dead(gens[3])
 }
 
+// testRefreshReplayRetention: a rotated refresh token is remembered as used
+// for UsedRefreshRetention even when it would live longer, then forgotten
+// (a plain not-found that revokes nothing), so markers stay bounded.
+func testRefreshReplayRetention(e *env) {
+	g := e.grant("c1", "w1", time.Time{})
+	old := e.tok(token.Refresh, g, 30*24*time.Hour)
+	e.issue(old)
+	next := e.tok(token.Refresh, g, 30*24*time.Hour)
+	e.must(e.s.RotateRefresh(e.ctx, old.Value, next), "RotateRefresh")
+	e.f.Clock.Advance(storage.UsedRefreshRetention - time.Minute)
+	_, _, err := e.s.GetRefresh(e.ctx, old.Value)
+	e.wantErr(err, storage.ErrReplayed, "GetRefresh of a rotated token within the retention")
+
+	g2 := e.grant("c1", "w1", time.Time{})
+	old2 := e.tok(token.Refresh, g2, 30*24*time.Hour)
+	e.issue(old2)
+	next2 := e.tok(token.Refresh, g2, 30*24*time.Hour)
+	e.must(e.s.RotateRefresh(e.ctx, old2.Value, next2), "RotateRefresh")
+	e.f.Clock.Advance(storage.UsedRefreshRetention + time.Minute)
+	_, _, err = e.s.GetRefresh(e.ctx, old2.Value)
+	e.wantErr(err, storage.ErrNotFound, "GetRefresh of a rotated token past the retention")
+	e.live(next2) // forgotten, not replayed: the grant lives
+}
+
 func testWrongKind(e *env) {
 	g := e.grant("c1", "w1", time.Time{})
 	code, access, refresh := e.code(g), e.tok(token.Access, g, time.Hour), e.tok(token.Refresh, g, time.Hour)
