@@ -14,7 +14,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/net/html"
 	"golang.org/x/oauth2"
 
 	"github.com/scopegate/scopegate/oauth"
@@ -22,6 +21,7 @@ import (
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/redistest"
 	"github.com/scopegate/scopegate/storage/token"
+	"github.com/scopegate/scopegate/web/webtest"
 )
 
 // testEnv is a running scopegate web server for tests of package web: a
@@ -274,102 +274,10 @@ func (b *testBrowser) FollowSignIn(page testResponse, email, password string) te
 	return b.Get(r.Header.Get("Location"))
 }
 
-// htmlForm is a parsed <form>: its inputs in document order.
-type htmlForm struct {
-	Method, Action string
-	Inputs         []htmlInput
-}
+// htmlForm and findForm are webtest's Form and FindForm.
+type htmlForm = webtest.Form
 
-type htmlInput struct {
-	Type, Name, Value string
-	Checked           bool
-}
-
-// Values is what a browser would submit with no button: hidden, text,
-// e-mail and password fields, and ticked checkboxes and radios.
-func (f htmlForm) Values() url.Values {
-	v := url.Values{}
-	for _, in := range f.Inputs {
-		switch in.Type {
-		case "checkbox", "radio":
-			if in.Checked {
-				v.Add(in.Name, in.Value)
-			}
-		case "submit", "button":
-		default:
-			v.Add(in.Name, in.Value)
-		}
-	}
-	return v
-}
-
-// Checkboxes returns the values of the form's checkboxes named name.
-func (f htmlForm) Checkboxes(name string) (all, checked []string) {
-	for _, in := range f.Inputs {
-		if in.Type == "checkbox" && in.Name == name {
-			all = append(all, in.Value)
-			if in.Checked {
-				checked = append(checked, in.Value)
-			}
-		}
-	}
-	return all, checked
-}
-
-// findForm returns the first form of page whose action is action.
 func findForm(t *testing.T, page, action string) htmlForm {
 	t.Helper()
-	doc, err := html.Parse(strings.NewReader(page))
-	if err != nil {
-		t.Fatalf("parse HTML: %v", err)
-	}
-	var found *htmlForm
-	var walk func(n *html.Node, cur *htmlForm)
-	walk = func(n *html.Node, cur *htmlForm) {
-		if found != nil && cur == nil {
-			return
-		}
-		if n.Type == html.ElementNode {
-			switch n.Data {
-			case "form":
-				if attr(n, "action") == action && found == nil {
-					found = &htmlForm{Method: attr(n, "method"), Action: action}
-					cur = found
-				} else {
-					cur = nil
-				}
-			case "input", "button":
-				if cur != nil {
-					typ := attr(n, "type")
-					if n.Data == "button" && typ == "" {
-						typ = "submit"
-					}
-					_, checked := attrOK(n, "checked")
-					cur.Inputs = append(cur.Inputs, htmlInput{Type: typ, Name: attr(n, "name"), Value: attr(n, "value"), Checked: checked})
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c, cur)
-		}
-	}
-	walk(doc, nil)
-	if found == nil {
-		t.Fatalf("no form with action %q in page:\n%s", action, page)
-	}
-	return *found
-}
-
-func attr(n *html.Node, key string) string {
-	v, _ := attrOK(n, key)
-	return v
-}
-
-func attrOK(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
+	return webtest.FindForm(t, page, action)
 }
