@@ -63,32 +63,7 @@ func TestAuthorizationCodeFlowInBrowser(t *testing.T) {
 	state := oauth2.GenerateVerifier()[:16]
 	authURL := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier))
 
-	ctx, _ := webtest.Chrome(t, 40*time.Second)
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(authURL),
-		chromedp.WaitVisible(chromedp.CSS(`#email`)),
-		chromedp.SendKeys(chromedp.CSS(`#email`), "op@example.test"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "correct horse battery staple"),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
-		// Two websites: the picker.
-		chromedp.WaitVisible(chromedp.CSS(`input[type=radio][value="site-b"]`)),
-		chromedp.Click(chromedp.CSS(`input[type=radio][value="site-b"]`)),
-		chromedp.Click(chromedp.CSS(`section form[method="get"] button[type="submit"]`)),
-		// Consent: untick read, keep the two writes.
-		chromedp.WaitVisible(chromedp.CSS(`#approve`)),
-		chromedp.Click(chromedp.CSS(`input[type=checkbox][value="website:people:data:read"]`)),
-		chromedp.Click(chromedp.CSS(`#approve`)),
-		chromedp.WaitVisible(chromedp.CSS(`#done`)),
-	)
-	if err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	var q url.Values
-	select {
-	case q = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no callback")
-	}
+	q := consentInBrowser(t, authURL, "site-b", "website:people:data:read", got)
 	if q.Get("state") != state || q.Get("iss") != s.URL || q.Get("code") == "" || q.Get("error") != "" {
 		t.Fatalf("callback query: %v", q)
 	}
@@ -151,29 +126,7 @@ func TestAuthorizationCodeFlowInBrowser(t *testing.T) {
 func consentAgain(t *testing.T, s *server, conf *oauth2.Config, got <-chan url.Values) *oauth2.Token {
 	t.Helper()
 	verifier := oauth2.GenerateVerifier()
-	ctx, _ := webtest.Chrome(t, 30*time.Second)
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(conf.AuthCodeURL("again", oauth2.S256ChallengeOption(verifier))),
-		chromedp.WaitVisible(chromedp.CSS(`#email`)),
-		chromedp.SendKeys(chromedp.CSS(`#email`), "op@example.test"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "correct horse battery staple"),
-		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`input[type=radio][value="site-a"]`)),
-		chromedp.Click(chromedp.CSS(`input[type=radio][value="site-a"]`)),
-		chromedp.Click(chromedp.CSS(`section form[method="get"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#approve`)),
-		chromedp.Click(chromedp.CSS(`#approve`)),
-		chromedp.WaitVisible(chromedp.CSS(`#done`)),
-	)
-	if err != nil {
-		t.Fatalf("browser: %v", err)
-	}
-	var q url.Values
-	select {
-	case q = <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no callback")
-	}
+	q := consentInBrowser(t, conf.AuthCodeURL("again", oauth2.S256ChallengeOption(verifier)), "site-a", "", got)
 	if q.Get("state") != "again" || q.Get("code") == "" {
 		t.Fatalf("callback query: %v", q)
 	}
@@ -182,4 +135,38 @@ func consentAgain(t *testing.T, s *server, conf *oauth2.Config, got <-chan url.V
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// consentInBrowser drives a fresh Chromium through the operator's part:
+// sign in, pick website, untick one scope (unless untick is empty),
+// approve; it returns the query the plugin's callback received.
+func consentInBrowser(t *testing.T, authURL, website, untick string, got <-chan url.Values) url.Values {
+	t.Helper()
+	ctx, _ := webtest.Chrome(t, 40*time.Second)
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(authURL),
+		chromedp.WaitVisible(chromedp.CSS(`#email`)),
+		chromedp.SendKeys(chromedp.CSS(`#email`), "op@example.test"),
+		chromedp.SendKeys(chromedp.CSS(`#password`), "correct horse battery staple"),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		// Two websites: the picker.
+		chromedp.WaitVisible(chromedp.CSS(`input[type=radio][value="` + website + `"]`)),
+		chromedp.Click(chromedp.CSS(`input[type=radio][value="` + website + `"]`)),
+		chromedp.Click(chromedp.CSS(`section form[method="get"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#approve`)),
+	}
+	if untick != "" {
+		steps = append(steps, chromedp.Click(chromedp.CSS(`input[type=checkbox][value="`+untick+`"]`)))
+	}
+	steps = append(steps, chromedp.Click(chromedp.CSS(`#approve`)), chromedp.WaitVisible(chromedp.CSS(`#done`)))
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("browser: %v", err)
+	}
+	select {
+	case q := <-got:
+		return q
+	case <-time.After(10 * time.Second):
+		t.Fatal("no callback")
+		return nil
+	}
 }
