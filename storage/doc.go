@@ -28,7 +28,12 @@
 // constant time. No raw secret is ever written to Redis; the conformance suite
 // scans every key and value to prove it.
 //
-// # Key schema
+// # Key schema (format v2)
+//
+// Format v2 (binary grant and token records, 16-byte token fields,
+// sharded grant indexes scored in seconds) replaced the first format
+// before any deployment; data written by the first format is not readable
+// and must be flushed.
 //
 // Every key starts with RedisOptions.Prefix (P, "sg" by default). The part
 // in braces is the Redis Cluster hash tag: keys sharing it share a slot, so
@@ -36,23 +41,26 @@
 //
 //	Grant slot {g:<grantID>}: one consent and everything it produced
 //	P:{g:<id>}           hash    the grant and its tokens (record layouts in record.go):
-//	                             "g" → <expires:13><revoked:1><created:13><scope set ID:16>
+//	                             "g" → <expires:6><revoked:1><created:6><scope set ID:16> (times: 6-byte big-endian ms)
 //	                             "c", "w", "o" → client, website, operator ID ("w", "o" absent for client credentials)
-//	                             SHA-256 of a token (32 raw bytes) → <kind><expires><issued>[<scope set ID>],
-//	                               or a used marker "R"/"C" + keep-until
+//	                             first 16 bytes of a token's SHA-256 → <kind:1><expires:6><issued:6>[<scope set ID:16>],
+//	                               or a used marker "R"/"C" + <keep-until:6>
 //	                             "p" → hash length after the last prune
 //	P:{g:<id>}:c:<b64h>  string  a live code's redirect URI and PKCE challenge (JSON), <b64h> = base64url SHA-256
 //
 //	Client slot {c:<clientID>}
 //	P:{c:<id>}           string  client record (JSON)
-//	P:{c:<id>}:g         zset    the client's grants; score = grant expiry (ms) when indexed (a lower bound)
+//	P:{c:<id>}:g         zset    the client's grant index, shard 0: grant IDs; score = grant expiry in whole
+//	                             seconds when indexed (a lower bound)
+//	P:{c:<id>}:g:<i>     zset    shard i of the index (0 < i < n), as shard 0
+//	P:{c:<id>}:g:n       string  n, the index's shard count (absent: 1); see index.go
 //	P:{c:<id>}:cc        string  ID of the client's client-credentials grant
 //	P:{c:<id>}:r:<rid>   string  review (scope request) record (JSON)
 //	P:{c:<id>}:rs        zset    the client's reviews; score = created (ms)
 //
 //	Website slot {w:<websiteID>}
 //	P:{w:<id>}           string  website record (JSON)
-//	P:{w:<id>}:g         zset    the website's grants, as P:{c:<id>}:g
+//	P:{w:<id>}:g         zset    the website's grant index, as P:{c:<id>}:g (and :g:<i>, :g:n)
 //
 //	Operator slot {o:<operatorID>}
 //	P:{o:<id>}           string  operator record (JSON; e-mail lower-cased)
@@ -75,12 +83,23 @@
 //
 // One hash per grant is why tokens cost little memory: a grant's hash stays
 // in Redis's compact listpack encoding (every value at most 64 bytes), a
-// token is a 32-byte field and a 27-byte value (43 when its scopes differ
+// token is a 16-byte field and a 13-byte value (29 when its scopes differ
 // from the grant's), and scopes are stored once per distinct set in
 // P:scopesets, which every store caches in memory (sets are immutable and
 // named by content, so the cache is never stale). A code's long parameters
 // live in their own short-lived key so they never bloat the hash.
 // P:scopesets must not be deleted: grants name their scopes through it.
+// A token's field is half its SHA-256: a lookup key within the grant its
+// value names, which a forger must hit with a 128-bit second preimage
+// (record.go says why that is enough).
+//
+// Grant indexes are split into shards by linear hashing of the grant ID
+// (index.go) so that each shard stays a listpack (at most 128 entries by
+// Redis's defaults, about 35 bytes an entry) instead of one skiplist of
+// some 120 bytes an entry: a plugin with 100k grants has some 1500 shards
+// in its slot. Small indexes are one shard and no count key. Measured with
+// BenchmarkMemoryPerToken: a website grant holding one access and one
+// refresh token costs about 375 bytes with its indexes.
 //
 // # TTL policy
 //
@@ -101,13 +120,14 @@
 // its time (an embedded server between ticks, a test clock moved forward)
 // is never treated as live.
 //
-// Grant indexes (P:{c:<id>}:g, P:{w:<id>}:g) are not updated when tokens
+// Grant indexes (P:{c:<id>}:g…, P:{w:<id>}:g…) are not updated when tokens
 // extend a grant (that would cross slots on every issue). Their scores are
 // lower bounds, so an entry whose score has passed is only a candidate:
 // ListGrants, RevokeClient/RevokeWebsite and every CreateGrant (16 entries
-// at a time) read the candidate grants and remove those that are gone,
-// expired, revoked or foreign, and raise the scores of the others.
-// Revocation removes grants from both indexes at once.
+// of the shard it joins) read the candidate grants and remove those that
+// are gone, expired, revoked or foreign, and raise the scores of the
+// others. Revocation removes grants from both indexes at once. An index's
+// shard count never shrinks; emptied shards are deleted by Redis.
 //
 // # Atomicity
 //
@@ -132,6 +152,11 @@
 // one MULTI. ClientCredentialsGrant installs a new grant with a
 // compare-and-set script on the client's pointer, so concurrent callers all
 // get the same grant.
+//
+// Adding to an index is one script on the owner's slot (check the shard
+// count, add, split a shard when one has grown to indexSplitAt entries);
+// reading a whole index is one MULTI of the count and every shard, so a
+// concurrent split cannot hide an entry from RevokeClient or RevokeWebsite.
 //
 // Steps that span slots (indexes, the global client set, e-mail and review
 // maps) are ordered so that a failure between them leaves at worst an index

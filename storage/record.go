@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -16,23 +15,34 @@ import (
 	"github.com/scopegate/scopegate/storage/token"
 )
 
-// Compact records. Grants and tokens are the bulk of what is stored, so
-// they are short fixed-width strings that Lua scripts read with string.sub,
-// kept together in one hash per grant (P:{g:<id>}) that Redis stores in its
-// compact listpack encoding as long as every value is at most 64 bytes:
+// Compact records (format v2). Grants and tokens are the bulk of what is
+// stored, so they are short fixed-width binary strings that Lua scripts read
+// with string.byte, kept together in one hash per grant (P:{g:<id>}) that
+// Redis stores in its compact listpack encoding as long as it has at most
+// 128 fields and every value is at most 64 bytes:
 //
-//	field "g"   <expires:13><revoked:1><created:13><scopeset:16>   (43 bytes)
+//	field "g"   <expires:6><revoked:1><created:6><scopeset:16>   (29 bytes)
 //	field "c"   client ID
 //	field "w"   website ID (absent for client credentials)
 //	field "o"   operator ID (absent for client credentials)
 //	field "p"   prune bookkeeping (hash length after the last prune)
-//	32 bytes    SHA-256 of a token → <kind:1><expires:13><issued:13>[<scopeset:16>]
+//	16 bytes    first half of a token's SHA-256 → <kind:1><expires:6><issued:6>[<scopeset:16>]
 //
-// Times are 13-digit Unix milliseconds; revoked is '0' or '1'. kind is 'a',
-// 'r' or 'c' for a live access token, refresh token or code; the token's
-// scope set ID is left out when it is the grant's (the common case: 27
-// bytes a token). A used refresh token or code becomes the marker
-// <KIND:1><keep:13> ('R' or 'C'), kept until keep.
+// Times are Unix milliseconds as 6-byte big-endian unsigned integers (good
+// until the year 10889); revoked is '0' or '1'. kind is 'a', 'r' or 'c' for
+// a live access token, refresh token or code; the token's scope set ID is
+// left out when it is the grant's (the common case: 13 bytes a token). A
+// used refresh token or code becomes the marker <KIND:1><keep:6> ('R' or
+// 'C'), kept until keep.
+//
+// A token's field is the first 16 bytes of its SHA-256. It is only ever
+// used as a lookup key inside the grant named by the token, never compared
+// as a secret: to make a lookup, a redemption or a revocation hit a stored
+// record, a forger must find a value whose SHA-256 starts with the 128 bits
+// of a token issued in that grant, a second preimage of 2^128 work; tokens
+// are server-generated with 256 random bits, so two of one grant never
+// share a field in practice (a collision takes about 2^64 tokens in one
+// grant). The other 16 bytes would add nothing but memory.
 //
 // A scope set ID is base64url of the first 12 bytes of the SHA-256 of the
 // set's canonical string; P:scopesets maps it back. Scope sets are few and
@@ -40,11 +50,42 @@ import (
 // bytes instead of some 200, and no token ever carries a scope string.
 
 const (
-	grantHeaderLen = 27 // expires, revoked, created
+	grantHeaderLen = 13 // expires, revoked, created
 	ssidLen        = 16
 	grantFieldLen  = grantHeaderLen + ssidLen
-	tokenHeaderLen = 27 // kind, expires, issued
+	tokenHeaderLen = 13 // kind, expires, issued
+	tokenFieldLen  = 16 // bytes of the SHA-256 naming a token in its grant
+	usedLen        = 7  // KIND, keep
 )
+
+// tokenField is the hash field of the token whose SHA-256 is h.
+func tokenField(h [32]byte) string { return string(h[:tokenFieldLen]) }
+
+// maxMillis is the largest time a 6-byte record field holds.
+const maxMillis = 1<<48 - 1
+
+// b48 is a time as 6 bytes: big-endian Unix milliseconds, clamped to
+// [0, maxMillis].
+func b48(t time.Time) string { return b48ms(t.UnixMilli()) }
+
+func b48ms(ms int64) string {
+	ms = max(0, min(ms, maxMillis))
+	var b [6]byte
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	return string(b[:])
+}
+
+// u48 reads a 6-byte time written by b48 (or by the scripts' b48).
+func u48(s string) time.Time {
+	var ms int64
+	for i := range 6 {
+		ms = ms<<8 | int64(s[i])
+	}
+	return time.UnixMilli(ms)
+}
 
 // scopeSetID names a scope set by content.
 func scopeSetID(s scopes.Set) string {
@@ -164,7 +205,7 @@ func grantHeader(g Grant) string {
 	if g.Revoked {
 		rev = "1"
 	}
-	return ms13(g.ExpiresAt) + rev + ms13(g.CreatedAt)
+	return b48(g.ExpiresAt) + rev + b48(g.CreatedAt)
 }
 
 // corrupt reports a record the store cannot read: callers fail closed.
@@ -191,12 +232,7 @@ func metaOf(vals []any) grantMeta {
 // set ID, which token records leave out when they share it.
 func (r *Redis) decodeGrant(ctx context.Context, id string, m grantMeta) (Grant, string, error) {
 	g := m.g
-	if len(g) != grantFieldLen || (g[13] != '0' && g[13] != '1') {
-		return Grant{}, "", corrupt("grant", fmt.Errorf("bad field g %q", g))
-	}
-	exp, err1 := strconv.ParseInt(g[0:13], 10, 64)
-	created, err2 := strconv.ParseInt(g[14:27], 10, 64)
-	if err1 != nil || err2 != nil {
+	if len(g) != grantFieldLen || (g[6] != '0' && g[6] != '1') {
 		return Grant{}, "", corrupt("grant", fmt.Errorf("bad field g %q", g))
 	}
 	ssid := g[grantHeaderLen:]
@@ -210,16 +246,16 @@ func (r *Redis) decodeGrant(ctx context.Context, id string, m grantMeta) (Grant,
 		WebsiteID:  m.w,
 		OperatorID: m.o,
 		Scopes:     set,
-		CreatedAt:  time.UnixMilli(created),
-		ExpiresAt:  time.UnixMilli(exp),
-		Revoked:    g[13] == '1',
+		CreatedAt:  u48(g[7:13]),
+		ExpiresAt:  u48(g[0:6]),
+		Revoked:    g[6] == '1',
 	}, ssid, nil
 }
 
 // tokenHeader is the part of a token record Go writes; the issuing script
 // appends the scope set ID unless it is the grant's.
 func tokenHeader(t Token) string {
-	return string(rune(t.Kind)) + ms13(t.ExpiresAt) + ms13(t.IssuedAt)
+	return string(rune(t.Kind)) + b48(t.ExpiresAt) + b48(t.IssuedAt)
 }
 
 // recordState classifies a token record.
@@ -233,28 +269,26 @@ const (
 // decodeToken parses a token record of grant g, whose scope set ID is
 // gssid.
 func (r *Redis) decodeToken(ctx context.Context, rec string, g Grant, gssid string) (Token, recordState, error) {
-	if len(rec) < 14 {
+	if len(rec) < usedLen {
 		return Token{}, 0, corrupt("token", fmt.Errorf("too short"))
 	}
-	exp, err := strconv.ParseInt(rec[1:14], 10, 64)
-	if err != nil {
-		return Token{}, 0, corrupt("token", err)
-	}
+	exp := u48(rec[1:7])
 	switch k := token.Kind(rec[0]); k {
 	case token.Access, token.Refresh, token.Code:
 	case 'C', 'R':
+		if len(rec) != usedLen {
+			return Token{}, 0, corrupt("token", fmt.Errorf("bad length %d", len(rec)))
+		}
 		return Token{Kind: token.Kind(rec[0] + ('a' - 'A')), GrantID: g.ID, ClientID: g.ClientID,
-			ExpiresAt: time.UnixMilli(exp)}, recUsed, nil
+			ExpiresAt: exp}, recUsed, nil
 	default:
 		return Token{}, 0, corrupt("token", fmt.Errorf("bad kind %q", rec[0]))
 	}
 	if len(rec) != tokenHeaderLen && len(rec) != tokenHeaderLen+ssidLen {
 		return Token{}, 0, corrupt("token", fmt.Errorf("bad length %d", len(rec)))
 	}
-	iat, err := strconv.ParseInt(rec[14:27], 10, 64)
-	if err != nil {
-		return Token{}, 0, corrupt("token", err)
-	}
+	iat := u48(rec[7:13])
+	var err error
 	set := g.Scopes
 	if ssid := rec[tokenHeaderLen:]; ssid != "" && ssid != gssid {
 		if set, err = r.scopeSet(ctx, ssid); err != nil {
@@ -266,8 +300,8 @@ func (r *Redis) decodeToken(ctx context.Context, rec string, g Grant, gssid stri
 		GrantID:   g.ID,
 		ClientID:  g.ClientID,
 		Scopes:    set,
-		IssuedAt:  time.UnixMilli(iat),
-		ExpiresAt: time.UnixMilli(exp),
+		IssuedAt:  iat,
+		ExpiresAt: exp,
 	}, recLive, nil
 }
 

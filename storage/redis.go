@@ -55,6 +55,7 @@ type Redis struct {
 	now    func() time.Time
 	maxLen int64
 	sets   scopeCache
+	shards shardCounts
 }
 
 var _ Store = (*Redis)(nil)
@@ -163,20 +164,6 @@ func (k keys) session(h [32]byte) string {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-// ms13 is a time as 13 decimal digits of Unix milliseconds, the fixed-width
-// form Lua scripts read and compare.
-func ms13(t time.Time) string {
-	ms := t.UnixMilli()
-	if ms < 0 {
-		ms = 0
-	}
-	if ms > 9999999999999 {
-		ms = 9999999999999
-	}
-	s := fmt.Sprintf("%013d", ms)
-	return s
-}
 
 // ttlMillis is the relative TTL for something that must live until exp, at
 // least one second (a key given a TTL <= 0 would vanish at once).

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -96,22 +96,35 @@ func (r *Redis) createGrant(ctx context.Context, g Grant, now time.Time) error {
 	if g.WebsiteID != "" {
 		idx = append(idx, r.k.websiteGrants(g.WebsiteID))
 	}
-	pipe := r.rdb.Pipeline()
-	cands := make([]*redis.StringSliceCmd, len(idx))
-	for i, key := range idx {
-		pipe.ZAdd(ctx, key, redis.Z{Score: float64(g.ExpiresAt.UnixMilli()), Member: g.ID})
-		cands[i] = pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, ByScore: true, Start: "-inf",
-			Stop: "(" + strconv.FormatInt(now.UnixMilli(), 10), Count: 16})
+	// The two indexes are in two slots: two scripts, run concurrently.
+	type added struct {
+		cands []string
+		n     int
+		err   error
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return unavailable("index grant", err)
+	res := make([]added, len(idx))
+	var wg sync.WaitGroup
+	for i, base := range idx {
+		wg.Go(func() {
+			res[i].cands, res[i].n, res[i].err = r.indexAdd(ctx, base, g.ID, g.ExpiresAt, now)
+		})
+	}
+	wg.Wait()
+	for _, a := range res {
+		if a.err != nil {
+			return unavailable("index grant", a.err)
+		}
 	}
 	// Amortised cleanup: every new grant checks up to 16 stale entries of
-	// each index it joins, so indexes stay near their live size. Best
+	// the index shard it joins, so indexes stay near their live size. Best
 	// effort: the grant is created and indexed whatever happens here.
-	for i, key := range idx {
-		if ids := cands[i].Val(); len(ids) > 0 {
-			_, _ = r.indexedGrants(ctx, key, ids, now)
+	for i, base := range idx {
+		if len(res[i].cands) > 0 {
+			es := make([]indexEntry, len(res[i].cands))
+			for j, id := range res[i].cands {
+				es[j] = indexEntry{id, shardKey(base, shardOf(id, res[i].n))}
+			}
+			_, _ = r.indexedGrants(ctx, base, es, now)
 		}
 	}
 	return nil
@@ -145,44 +158,44 @@ func (r *Redis) grantFrom(ctx context.Context, id string, m grantMeta, now time.
 	return g, nil
 }
 
-// indexedGrants loads the grants ids named in index key and returns the
-// live ones, owned by the index's client or website. It removes dead
-// entries (gone, expired, revoked, foreign) from the index and raises the
-// scores of grants that were extended.
-func (r *Redis) indexedGrants(ctx context.Context, key string, ids []string, now time.Time) ([]Grant, error) {
+// indexedGrants loads the grants named by entries of the index at base
+// and returns the live ones, owned by the index's client or website. It
+// removes dead entries (gone, expired, revoked, foreign) from their shards
+// and raises the scores of grants that were extended.
+func (r *Redis) indexedGrants(ctx context.Context, base string, entries []indexEntry, now time.Time) ([]Grant, error) {
 	var live []Grant
-	var dead []any
-	var raise []redis.Z
-	for start := 0; start < len(ids); start += 1000 {
-		batch := ids[start:min(start+1000, len(ids))]
+	dead := map[string][]any{}
+	raise := map[string][]redis.Z{}
+	for start := 0; start < len(entries); start += 1000 {
+		batch := entries[start:min(start+1000, len(entries))]
 		pipe := r.rdb.Pipeline()
 		cmds := make([]*redis.SliceCmd, len(batch))
-		for i, id := range batch {
-			cmds[i] = pipe.HMGet(ctx, r.k.grant(id), "g", "c", "w", "o")
+		for i, e := range batch {
+			cmds[i] = pipe.HMGet(ctx, r.k.grant(e.id), "g", "c", "w", "o")
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, unavailable("list grants", err)
 		}
-		for i, id := range batch {
-			g, err := r.grantFrom(ctx, id, metaOf(cmds[i].Val()), now)
+		for i, e := range batch {
+			g, err := r.grantFrom(ctx, e.id, metaOf(cmds[i].Val()), now)
 			if errors.Is(err, ErrUnavailable) {
 				return nil, err
 			}
 			if err != nil || g.Revoked || // gone, expired or revoked
-				(key != r.k.clientGrants(g.ClientID) && key != r.k.websiteGrants(g.WebsiteID)) {
-				dead = append(dead, id)
+				(base != r.k.clientGrants(g.ClientID) && base != r.k.websiteGrants(g.WebsiteID)) {
+				dead[e.shard] = append(dead[e.shard], e.id)
 				continue
 			}
 			live = append(live, g)
-			raise = append(raise, redis.Z{Score: float64(g.ExpiresAt.UnixMilli()), Member: id})
+			raise[e.shard] = append(raise[e.shard], redis.Z{Score: indexScore(g.ExpiresAt), Member: e.id})
 		}
 	}
 	pipe := r.rdb.Pipeline()
-	if len(dead) > 0 {
-		pipe.ZRem(ctx, key, dead...)
+	for shard, ids := range dead {
+		pipe.ZRem(ctx, shard, ids...)
 	}
-	if len(raise) > 0 {
-		pipe.ZAddArgs(ctx, key, redis.ZAddArgs{XX: true, GT: true, Members: raise})
+	for shard, zs := range raise {
+		pipe.ZAddArgs(ctx, shard, redis.ZAddArgs{XX: true, GT: true, Members: zs})
 	}
 	if len(dead)+len(raise) > 0 {
 		if _, err := pipe.Exec(ctx); err != nil {
@@ -202,11 +215,11 @@ func (r *Redis) ListGrants(ctx context.Context, clientID, websiteID string) ([]G
 	if err != nil {
 		return nil, err
 	}
-	ids, err := r.rdb.ZRange(ctx, key, 0, -1).Result()
+	entries, err := r.indexMembers(ctx, key)
 	if err != nil {
 		return nil, unavailable("list grants", err)
 	}
-	return r.indexedGrants(ctx, key, ids, r.now())
+	return r.indexedGrants(ctx, key, entries, r.now())
 }
 
 func (r *Redis) grantIndex(clientID, websiteID string) (string, error) {
@@ -237,10 +250,8 @@ func (r *Redis) ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, err
 		if created {
 			// Best effort: an orphan grant has no tokens and expires after
 			// EmptyGrantTTL; its index entry is pruned by the next listing.
-			pipe := r.rdb.Pipeline()
-			pipe.Del(ctx, r.k.grant(g.ID))
-			pipe.ZRem(ctx, r.k.clientGrants(g.ClientID), g.ID)
-			_, _ = pipe.Exec(ctx) // nothing more to do on failure
+			_ = r.rdb.Del(ctx, r.k.grant(g.ID)).Err() // nothing more to do on failure
+			r.indexRemove(ctx, [][2]string{{r.k.clientGrants(g.ClientID), g.ID}})
 		}
 	}
 	for range updateRetries {
@@ -320,7 +331,7 @@ func (r *Redis) prepareTokens(toks []NewToken, wantGrant string, now time.Time) 
 			t.IssuedAt = now
 		}
 		h := token.Hash(nt.Value)
-		p.args = append(p.args, string(h[:]), tokenHeader(t), scopeSetID(t.Scopes))
+		p.args = append(p.args, tokenField(h), tokenHeader(t), scopeSetID(t.Scopes))
 		p.sets = append(p.sets, t.Scopes)
 		if kind == token.Code {
 			p.sideKeys = append(p.sideKeys, r.k.codeParams(gid, h))
@@ -351,7 +362,7 @@ func (r *Redis) IssueTokens(ctx context.Context, toks ...NewToken) error {
 		return err
 	}
 	keys := append([]string{r.k.grant(p.grantID)}, p.sideKeys...)
-	args := append([]any{now.UnixMilli(), ms13(p.newExpiry)}, p.args...)
+	args := append([]any{now.UnixMilli(), msArg(p.newExpiry)}, p.args...)
 	ok, err := issueScript.Run(ctx, r.rdb, keys, args...).Int64()
 	if err != nil {
 		return unavailable("issue tokens", err)
@@ -377,12 +388,12 @@ func (r *Redis) LookupToken(ctx context.Context, value string) (Token, Grant, er
 	var vals []any
 	var params string
 	if kind != token.Code {
-		vals, err = r.rdb.HMGet(ctx, gk, "g", "c", "w", "o", string(h[:])).Result()
+		vals, err = r.rdb.HMGet(ctx, gk, "g", "c", "w", "o", tokenField(h)).Result()
 	} else {
 		var hm *redis.SliceCmd
 		var get *redis.StringCmd
 		_, err = r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			hm = p.HMGet(ctx, gk, "g", "c", "w", "o", string(h[:]))
+			hm = p.HMGet(ctx, gk, "g", "c", "w", "o", tokenField(h))
 			get = p.Get(ctx, r.k.codeParams(gid, h))
 			return nil
 		})
@@ -449,7 +460,7 @@ func (r *Redis) peek(ctx context.Context, value string, want token.Kind) (Token,
 	if kind == token.Code {
 		keys = append(keys, r.k.codeParams(gid, h))
 	}
-	res, err := peekScript.Run(ctx, r.rdb, keys, now.UnixMilli(), string(h[:]), string(rune(kind))).Slice()
+	res, err := peekScript.Run(ctx, r.rdb, keys, now.UnixMilli(), tokenField(h), string(rune(kind))).Slice()
 	if err != nil {
 		return Token{}, Grant{}, unavailable("get "+want.String(), err)
 	}
@@ -507,7 +518,7 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 		return err
 	}
 	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
-	args := append([]any{now.UnixMilli(), string(h[:]), string(rune(kind)), ms13(keep), ms13(keepCap), ms13(newExp)}, p.args...)
+	args := append([]any{now.UnixMilli(), tokenField(h), string(rune(kind)), msArg(keep), msArg(keepCap), msArg(newExp)}, p.args...)
 	res, err := redeemScript.Run(ctx, r.rdb, keys, args...).Slice()
 	if err != nil {
 		return unavailable("redeem "+want.String(), err)
@@ -546,7 +557,7 @@ func (r *Redis) RevokeToken(ctx context.Context, value string) (Revocation, erro
 	}
 	h := token.Hash(value)
 	res, err := revokeTokenScript.Run(ctx, r.rdb, []string{r.k.grant(gid)},
-		r.now().UnixMilli(), string(h[:]), string(rune(kind))).Slice()
+		r.now().UnixMilli(), tokenField(h), string(rune(kind))).Slice()
 	if err != nil {
 		return Revocation{}, unavailable("revoke token", err)
 	}
@@ -569,24 +580,19 @@ func revocationOf(res []any) Revocation {
 // harmless (listings skip it and prune it), so a failure here neither undoes
 // nor fails the revocation.
 func (r *Redis) unindex(ctx context.Context, results [][]any) {
-	pipe := r.rdb.Pipeline()
-	n := 0
+	var items [][2]string
 	for _, res := range results {
 		cid, _ := res[2].(string)
 		wid, _ := res[3].(string)
 		id, _ := res[4].(string)
 		if cid != "" {
-			pipe.ZRem(ctx, r.k.clientGrants(cid), id)
-			n++
+			items = append(items, [2]string{r.k.clientGrants(cid), id})
 		}
 		if wid != "" {
-			pipe.ZRem(ctx, r.k.websiteGrants(wid), id)
-			n++
+			items = append(items, [2]string{r.k.websiteGrants(wid), id})
 		}
 	}
-	if n > 0 {
-		_, _ = pipe.Exec(ctx) // best effort, see above
-	}
+	r.indexRemove(ctx, items) // best effort, see above
 }
 
 // RevokeGrant revokes a grant and all its tokens. Unknown or already
@@ -618,17 +624,25 @@ func (r *Redis) RevokeWebsite(ctx context.Context, websiteID string) (Revocation
 }
 
 func (r *Redis) revokeIndex(ctx context.Context, key, who, id string) (Revocation, error) {
-	ids, err := r.rdb.ZRange(ctx, key, 0, -1).Result()
+	entries, err := r.indexMembers(ctx, key)
 	if err != nil {
 		return Revocation{}, unavailable("revoke", err)
 	}
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.id
+	}
 	rev, err := r.revokeGrants(ctx, ids, who, id)
-	if err == nil && len(ids) > 0 {
+	if err == nil && len(entries) > 0 {
 		// Every entry read is now revoked, gone or foreign: drop them all
-		// (best effort, as in unindex).
+		// from the shards they were read from (best effort, as in unindex).
+		byShard := map[string][]any{}
+		for _, e := range entries {
+			byShard[e.shard] = append(byShard[e.shard], e.id)
+		}
 		pipe := r.rdb.Pipeline()
-		for start := 0; start < len(ids); start += 1000 {
-			pipe.ZRem(ctx, key, toAny(ids[start:min(start+1000, len(ids))])...)
+		for shard, ids := range byShard {
+			pipe.ZRem(ctx, shard, ids...)
 		}
 		_, _ = pipe.Exec(ctx)
 	}
@@ -707,4 +721,13 @@ func (r *Redis) runScripts(ctx context.Context, s *redis.Script, calls []scriptC
 		}
 	}
 	return nil
+}
+
+// msArg is a time as a script argument: Unix milliseconds, 0 for the zero
+// time, clamped to what a record holds.
+func msArg(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(0, min(t.UnixMilli(), maxMillis))
 }

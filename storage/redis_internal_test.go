@@ -76,7 +76,7 @@ func TestCorruptRecordsFailClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()}
-	header := "1790000000000" + "0" + "1790000000000"
+	header := b48ms(1790000000000) + "0" + b48ms(1790000000000)
 	// A scope set stored under the wrong ID.
 	if err := rdb.HSet(ctx, s.k.scopeSets(), "AAAAAAAAAAAAAAAA", scopes.WebsiteScopes().String()).Err(); err != nil {
 		t.Fatal(err)
@@ -87,9 +87,10 @@ func TestCorruptRecordsFailClosed(t *testing.T) {
 		{"unknown scope set", header + "BBBBBBBBBBBBBBBB", ""},
 		{"scope set under a wrong ID", header + "AAAAAAAAAAAAAAAA", ""},
 		{"short token", "", "a123"},
-		{"bad token kind", "", "z" + strings.Repeat("1", 26)},
-		{"bad token length", "", "a" + strings.Repeat("1", 30)},
-		{"token with unknown scope set", "", "a" + strings.Repeat("1", 26) + "CCCCCCCCCCCCCCCC"},
+		{"bad token kind", "", "z" + strings.Repeat("1", tokenHeaderLen-1)},
+		{"bad token length", "", "a" + strings.Repeat("1", tokenHeaderLen+2)},
+		{"bad used marker length", "", "R" + strings.Repeat("1", tokenHeaderLen-1)},
+		{"token with unknown scope set", "", "a" + strings.Repeat("1", tokenHeaderLen-1) + "CCCCCCCCCCCCCCCC"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
@@ -188,7 +189,7 @@ func TestTokenHashStaysCompact(t *testing.T) {
 			t.Fatal(err)
 		}
 		for f, v := range vals {
-			if len(f) != 32 { // the grant's own fields
+			if len(f) != tokenFieldLen { // the grant's own fields
 				continue
 			}
 			if len(v) != tokenHeaderLen && len(v) != tokenHeaderLen+ssidLen {
@@ -212,5 +213,50 @@ func TestAuditStreamCapped(t *testing.T) {
 	// Approximate trimming drops whole stream nodes (100 entries).
 	if n < 50 || n > 50+100 {
 		t.Errorf("audit stream holds %d events with AuditMaxLen 50, want 50 to 150", n)
+	}
+}
+
+// TestGrantIndexStaysCompact pins the index design on a real Redis: a
+// client's index of thousands of grants is split into shards that keep the
+// listpack encoding, and holds every grant exactly once.
+func TestGrantIndexStaysCompact(t *testing.T) {
+	s, rdb := testStore(t, RedisOptions{})
+	ctx := t.Context()
+	const n = 3000
+	for i := range n {
+		g := Grant{ID: token.NewID(), ClientID: "big", WebsiteID: "w" + strings.Repeat("x", i%3), Scopes: scopes.PluginScopes()}
+		if err := s.CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := s.k.clientGrants("big")
+	shards, err := rdb.Get(ctx, shardCountKey(base)).Int()
+	if err != nil || shards < n/indexSplitAt {
+		t.Fatalf("shard count = %d, %v; want at least %d", shards, err, n/indexSplitAt)
+	}
+	total, biggest := 0, 0
+	for i := range shards {
+		key := shardKey(base, i)
+		members, err := rdb.ZRange(ctx, key, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			if shardOf(m, shards) != i {
+				t.Errorf("grant %s is in shard %d of %d, want %d", m, i, shards, shardOf(m, shards))
+			}
+		}
+		total += len(members)
+		biggest = max(biggest, len(members))
+		if enc := rdb.ObjectEncoding(ctx, key).Val(); len(members) <= 128 && enc != "listpack" {
+			t.Errorf("shard %d of %d entries is %s, want listpack", i, len(members), enc)
+		}
+	}
+	t.Logf("%d grants in %d shards, biggest %d", total, shards, biggest)
+	if total != n {
+		t.Errorf("shards hold %d entries, want %d", total, n)
+	}
+	if biggest > 128 {
+		t.Errorf("biggest shard holds %d entries, want at most 128 (listpack)", biggest)
 	}
 }

@@ -12,11 +12,25 @@ import "github.com/redis/go-redis/v9"
 
 // luaPrelude holds the helpers the grant scripts share.
 const luaPrelude = `
-local function gexp(g) return tonumber(string.sub(g, 1, 13)) end
-local function grevoked(g) return string.sub(g, 14, 14) == '1' end
+-- u48 reads the 6-byte big-endian time at s[i]; b48 writes one.
+local function u48(s, i)
+  local a, b, c, d, e, f = string.byte(s, i, i + 5)
+  return ((((a * 256 + b) * 256 + c) * 256 + d) * 256 + e) * 256 + f
+end
+local function b48(x)
+  local t = {}
+  for j = 6, 1, -1 do
+    t[j] = x % 256
+    x = math.floor(x / 256)
+  end
+  return string.char(t[1], t[2], t[3], t[4], t[5], t[6])
+end
+local function gexp(g) return u48(g, 1) end
+local function grevoked(g) return string.sub(g, 7, 7) == '1' end
 local function glive(g, now) return g and (not grevoked(g)) and gexp(g) > now end
-local function texp(v) return tonumber(string.sub(v, 2, 14)) end
+local function texp(v) return u48(v, 2) end
 local function islive(k) return k == 'a' or k == 'r' or k == 'c' end
+local TOKEN_FIELD_LEN = 16
 
 local function hdelall(gk, fields)
   for i = 1, #fields, 500 do
@@ -29,14 +43,14 @@ end
 -- Returns how many live grants and live tokens it killed.
 local function revoke(gk, g, now)
   if not g or grevoked(g) then return 0, 0 end
-  redis.call('HSET', gk, 'g', string.sub(g, 1, 13) .. '1' .. string.sub(g, 15))
+  redis.call('HSET', gk, 'g', string.sub(g, 1, 6) .. '1' .. string.sub(g, 8))
   local grants = 0
   if gexp(g) > now then grants = 1 end
   local n, del = 0, {}
   local all = redis.call('HGETALL', gk)
   for i = 1, #all, 2 do
     local v = all[i + 1]
-    if #all[i] == 32 and islive(string.sub(v, 1, 1)) then
+    if #all[i] == TOKEN_FIELD_LEN and islive(string.sub(v, 1, 1)) then
       if texp(v) > now then n = n + 1 end
       del[#del + 1] = all[i]
     end
@@ -55,19 +69,19 @@ local function prune(gk, now)
   local all = redis.call('HGETALL', gk)
   local del = {}
   for i = 1, #all, 2 do
-    if #all[i] == 32 and texp(all[i + 1]) <= now then del[#del + 1] = all[i] end
+    if #all[i] == TOKEN_FIELD_LEN and texp(all[i + 1]) <= now then del[#del + 1] = all[i] end
   end
   hdelall(gk, del)
   redis.call('HSET', gk, 'p', tostring(redis.call('HLEN', gk)))
 end
 
 -- issue stores tokens into the live grant whose field g is g, and extends
--- the grant (its expiry and its key's TTL) to newexp when later. Its
+-- the grant (its expiry and its key's TTL) to newexp (ms) when later. Its
 -- arguments start at ARGV[i]: ntok, ntok × (field, header, scope set ID),
 -- nside, nside × (value, ttl ms) for the code parameter keys KEYS[ki],
 -- KEYS[ki+1], ...
 local function issue(gk, g, now, newexp, i, ki)
-  local gss = string.sub(g, 28)
+  local gss = string.sub(g, 14)
   local ntok = tonumber(ARGV[i]); i = i + 1
   local hs = {}
   for t = 1, ntok do
@@ -80,10 +94,11 @@ local function issue(gk, g, now, newexp, i, ki)
     i = i + 3
   end
   local exp = gexp(g)
-  if tonumber(newexp) > exp then
+  newexp = tonumber(newexp)
+  if newexp > exp then
     hs[#hs + 1] = 'g'
-    hs[#hs + 1] = newexp .. string.sub(g, 14)
-    exp = tonumber(newexp)
+    hs[#hs + 1] = b48(newexp) .. string.sub(g, 7)
+    exp = newexp
   end
   if #hs > 0 then redis.call('HSET', gk, unpack(hs)) end
   local nside = tonumber(ARGV[i]); i = i + 1
@@ -146,15 +161,15 @@ return {1, v, p, m[1], m[2], m[3], m[4]}
 
 // redeemScript (RedeemCode, RotateRefresh): KEYS grant, parameters of the
 // presented code (a never-written key for a refresh token), then the new
-// codes' parameters; ARGV now, field, kind, floor and cap (13 digits each:
-// the used marker is kept until the token's own expiry, raised to floor and
+// codes' parameters; ARGV now, field, kind, floor and cap (ms each: the
+// used marker is kept until the token's own expiry, raised to floor and
 // lowered to cap when cap is not 0), newexp, then the issue arguments.
 // Returns {0}, {2, ...} or {1}.
 var redeemScript = redis.NewScript(luaPrelude + usedCheck + `
-local keep = string.sub(v, 2, 14)
-if tonumber(ARGV[4]) > tonumber(keep) then keep = ARGV[4] end
-if tonumber(ARGV[5]) > 0 and tonumber(ARGV[5]) < tonumber(keep) then keep = ARGV[5] end
-redis.call('HSET', KEYS[1], ARGV[2], string.upper(k) .. keep)
+local keep = texp(v)
+if tonumber(ARGV[4]) > keep then keep = tonumber(ARGV[4]) end
+if tonumber(ARGV[5]) > 0 and tonumber(ARGV[5]) < keep then keep = tonumber(ARGV[5]) end
+redis.call('HSET', KEYS[1], ARGV[2], string.upper(k) .. b48(keep))
 redis.call('DEL', KEYS[2])
 issue(KEYS[1], g, now, ARGV[6], 7, 3)
 return {1}

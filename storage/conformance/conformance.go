@@ -114,6 +114,7 @@ var tests = []struct {
 	{"RevokeWebsite", testRevokeWebsite},
 	{"ListGrants", testListGrants},
 	{"IndexPruning", testIndexPruning},
+	{"BigIndexes", testBigIndexes},
 	{"ClientCredentialsGrant", testClientCredentialsGrant},
 	{"ClientCredentialsGrantRace", testClientCredentialsGrantRace},
 	{"ExpiredTokensPruned", testExpiredTokensPruned},
