@@ -30,7 +30,7 @@ type AuthorizeRequest struct {
 	Params url.Values
 }
 
-var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"}
+var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method", "response_mode"}
 
 // ParseAuthorize validates an authorization request. On error, a nil
 // request means the client or redirect URI cannot be trusted (or storage is
@@ -84,6 +84,11 @@ func (p *Provider) ParseAuthorize(ctx context.Context, q url.Values) (*Authorize
 		return req, ErrInvalidRequest.WithDescription("response_type is missing")
 	case rt != "code":
 		return req, ErrUnsupportedResponseType.WithDescription("only response_type=code is supported")
+	}
+	if rm := q.Get("response_mode"); rm != "" && rm != "query" {
+		// We answer in the query only (metadata response_modes_supported):
+		// a fragment or form_post is refused, never silently ignored.
+		return req, ErrInvalidRequest.WithDescription("response_mode %q is not supported; only query", rm)
 	}
 	if c.Role != storage.RolePlugin || !allowsGrant(c, "authorization_code") {
 		// A resource server never gets tokens (Token refuses it): do not

@@ -241,6 +241,20 @@ func TestAuthorizeImplicitOff(t *testing.T) {
 		t.Fatalf("missing response_type: nil request (%v)", err)
 	}
 	wantAuthError(t, err, CodeInvalidRequest)
+
+	// Only the query response mode: a fragment or form_post is refused
+	// (in the query), never silently answered another way.
+	for _, rm := range []string{"fragment", "form_post", "Query"} {
+		req, err := e.p.ParseAuthorize(e.ctx, authQuery(confID, "response_mode", rm))
+		if req == nil {
+			t.Fatalf("response_mode=%s: nil request (%v)", rm, err)
+		}
+		wantAuthError(t, err, CodeInvalidRequest)
+		wantErrorRedirect(t, e, req, err, CodeInvalidRequest)
+	}
+	if _, err := e.p.ParseAuthorize(e.ctx, authQuery(confID, "response_mode", "query")); err != nil {
+		t.Fatalf("response_mode=query: %v", err)
+	}
 }
 
 // TestAuthorizeScopes: an omitted scope asks for the client's approved
