@@ -324,3 +324,20 @@ func startServe(t *testing.T, args ...string) (string, func() int) {
 	t.Cleanup(func() { stop() })
 	return base, stop
 }
+
+// TestReadmeDocumentsEverySetting keeps the README's configuration table
+// true: every serve flag and its environment variable appear in it.
+func TestReadmeDocumentsEverySetting(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	var cfg ServeConfig
+	for _, name := range flagNames(&cfg) {
+		row := "| `--" + name + "` | `" + envName(name) + "` |"
+		if !strings.Contains(readme, row) {
+			t.Errorf("README configuration table has no row starting %q", row)
+		}
+	}
+}
