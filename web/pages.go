@@ -391,7 +391,18 @@ func (pg *pages) redirectError(c *gin.Context, req *oauth.AuthorizeRequest, err 
 	if _, known := oauth.AsError(err); !known {
 		pg.s.log.Error("authorize: internal error", "client", req.Client.ID, "err", err)
 	}
-	c.Redirect(http.StatusFound, pg.s.p.ErrorRedirect(req, err))
+	toClient(c, pg.s.p.ErrorRedirect(req, err))
+}
+
+// toClient redirects the browser to the plugin: 302 for a GET (RFC 6749
+// §4.1.2), 303 after the consent POST so the browser never re-posts the
+// form there (RFC 9700 §4.12).
+func toClient(c *gin.Context, location string) {
+	status := http.StatusFound
+	if c.Request.Method == http.MethodPost {
+		status = http.StatusSeeOther
+	}
+	c.Redirect(status, location)
 }
 
 // authorizePath is the local URL of the authorization request, optionally
@@ -509,7 +520,7 @@ func (pg *pages) authorizePost(c *gin.Context) {
 	switch form.Get("action") {
 	case "deny":
 		pg.s.log.Info("authorize: operator denied", "operator", ss.op.ID, "client", req.Client.ID)
-		c.Redirect(http.StatusFound, pg.s.p.Deny(req))
+		toClient(c, pg.s.p.Deny(req))
 		return
 	case "approve":
 	default:
@@ -549,7 +560,7 @@ func (pg *pages) authorizePost(c *gin.Context) {
 		return
 	}
 	pg.s.log.Info("authorize: operator approved", "operator", ss.op.ID, "client", req.Client.ID, "website", websiteID, "scope", ticked.String())
-	c.Redirect(http.StatusFound, to)
+	toClient(c, to)
 }
 
 // ---- home and connected plugins ----

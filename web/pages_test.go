@@ -101,8 +101,12 @@ func submitConsent(b *testBrowser, page testResponse, action string, ticked []st
 // callbackParams checks a redirect to the plugin and returns its query.
 func callbackParams(t *testing.T, r testResponse) url.Values {
 	t.Helper()
-	if r.StatusCode != http.StatusFound {
-		t.Fatalf("status %d, want 302; body:\n%s", r.StatusCode, r.Body)
+	want := http.StatusFound // 302 answering GET, 303 answering the consent POST
+	if r.Request.Method == http.MethodPost {
+		want = http.StatusSeeOther
+	}
+	if r.StatusCode != want {
+		t.Fatalf("status %d, want %d; body:\n%s", r.StatusCode, want, r.Body)
 	}
 	loc, err := url.Parse(r.Header.Get("Location"))
 	if err != nil {
@@ -778,8 +782,8 @@ func TestPageDemo(t *testing.T) {
 	}
 	page := b.FollowSignIn(b.Get(loc.String()), pgEmail, pgPassword)
 	cb := submitConsent(b, page, "approve", []string{"website:people:data:read"}, nil)
-	if cb.StatusCode != http.StatusFound {
-		t.Fatalf("approve: status %d", cb.StatusCode)
+	if cb.StatusCode != http.StatusSeeOther {
+		t.Fatalf("approve: status %d, want 303", cb.StatusCode)
 	}
 	res := b.Get(cb.Header.Get("Location"))
 	if res.StatusCode != http.StatusOK {

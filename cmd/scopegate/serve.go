@@ -41,6 +41,9 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		return fail(stderr, errs...)
 	}
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	// go-redis logs through a process-wide logger of its own (connection
+	// failures); route it into ours. Only main may set process-wide state.
+	redis.SetLogger(redisLog{log})
 	if err := serve(ctx, cfg, log, stdout); err != nil {
 		fmt.Fprintf(stderr, "scopegate serve: %v\n", err)
 		return 1
@@ -97,6 +100,14 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("scheme %q is not redis, rediss, redis+cluster or rediss+cluster", u.Scheme)
+}
+
+// redisLog adapts slog to go-redis's logger. Its messages are connection
+// faults (addresses, errors), never commands or values.
+type redisLog struct{ l *slog.Logger }
+
+func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
+	r.l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // failFastRetries keeps a URL's max_retries but lowers go-redis's default
