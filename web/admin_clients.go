@@ -322,16 +322,9 @@ func (a *admin) updateClient(c *gin.Context) {
 		cl.UpdatedAt = a.now()
 		return cl, nil
 	})
-	var shape errShape
-	if errors.As(err, &shape) {
-		invalid(c, shape)
+	if !a.updated(c, id, err) {
 		return
 	}
-	if err != nil {
-		a.storageFail(c, err, "client")
-		return
-	}
-	a.Forget(id)
 	detail := map[string]string{"changed": joinComma(changed)}
 	if req.RedirectURIs != nil {
 		detail["redirect_uris"] = joinComma(cl.RedirectURIs)
@@ -510,16 +503,9 @@ func (a *admin) changeMaximum(c *gin.Context, fn func(cur scopes.Set, req []stri
 		cl.Approved, cl.UpdatedAt = next, a.now()
 		return cl, nil
 	})
-	var shape errShape
-	if errors.As(err, &shape) {
-		invalid(c, shape)
+	if !a.updated(c, id, err) {
 		return
 	}
-	if err != nil {
-		a.storageFail(c, err, "client")
-		return
-	}
-	a.Forget(id)
 	a.audit(c, storage.Event{Kind: "client.maximum_lowered", ClientID: id, Detail: map[string]string{
 		"removed": before.Difference(cl.Approved).String(), "approved": cl.Approved.String()}})
 	writeAPI(c, http.StatusOK, a.viewClient(cl))
@@ -580,4 +566,21 @@ func joinComma(ss []string) string {
 		out += s
 	}
 	return out
+}
+
+// updated answers a failed client update (bad fields: 400 naming them;
+// anything else: the storage answer) and reports whether it succeeded, in
+// which case this instance's client cache forgets the client at once.
+func (a *admin) updated(c *gin.Context, id string, err error) bool {
+	var shape errShape
+	if errors.As(err, &shape) {
+		invalid(c, shape)
+		return false
+	}
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return false
+	}
+	a.Forget(id)
+	return true
 }

@@ -315,18 +315,8 @@ func (pg *pages) renderLoginFor(c *gin.Context, status int, returnTo, email, msg
 func (pg *pages) authorizeGet(c *gin.Context) {
 	noStore(c)
 	q := c.Request.URL.Query()
-	req, ok := pg.parseAuthorize(c, q)
+	req, ss, ok := pg.authorizeSession(c, q, "")
 	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	ss, err := pg.currentSession(ctx, c.Request)
-	if err != nil {
-		pg.fail(c, err)
-		return
-	}
-	if ss == nil {
-		pg.renderLoginFor(c, http.StatusOK, authorizePath(req.Params, ""), "", "", req.Client.Name)
 		return
 	}
 	if len(q["website_id"]) > 1 {
@@ -487,6 +477,27 @@ func (pg *pages) renderConsent(c *gin.Context, status int, ss *session, req *oau
 	pg.render(c, status, "consent", v.signedIn(ss))
 }
 
+// authorizeSession validates the authorization request in params and finds
+// the operator's session. ok is false when it has answered: an error page or
+// redirect for a bad request, a 503 page when storage is down, or the
+// sign-in form (with notice) when nobody is signed in.
+func (pg *pages) authorizeSession(c *gin.Context, params url.Values, notice string) (*oauth.AuthorizeRequest, *session, bool) {
+	req, ok := pg.parseAuthorize(c, params)
+	if !ok {
+		return nil, nil, false
+	}
+	ss, err := pg.currentSession(c.Request.Context(), c.Request)
+	if err != nil {
+		pg.fail(c, err)
+		return nil, nil, false
+	}
+	if ss == nil {
+		pg.renderLoginFor(c, http.StatusOK, authorizePath(req.Params, ""), "", notice, req.Client.Name)
+		return nil, nil, false
+	}
+	return req, ss, true
+}
+
 // authorizePost is POST /oauth/authorize: the consent form's answer. Every
 // part is validated again: the request, the session and its CSRF token, the
 // website, and each ticked scope.
@@ -497,18 +508,8 @@ func (pg *pages) authorizePost(c *gin.Context) {
 		pg.errorPage(c, http.StatusBadRequest, "Bad request", err.Error())
 		return
 	}
-	req, ok := pg.parseAuthorize(c, form)
+	req, ss, ok := pg.authorizeSession(c, form, "Your session has ended. Sign in again to continue.")
 	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	ss, err := pg.currentSession(ctx, c.Request)
-	if err != nil {
-		pg.fail(c, err)
-		return
-	}
-	if ss == nil {
-		pg.renderLoginFor(c, http.StatusOK, authorizePath(req.Params, ""), "", "Your session has ended. Sign in again to continue.", req.Client.Name)
 		return
 	}
 	if !ss.checkCSRF(form.Get("csrf")) {
@@ -554,7 +555,7 @@ func (pg *pages) authorizePost(c *gin.Context) {
 		pg.errorPage(c, http.StatusBadRequest, "Bad request", "These permissions were not requested by the plugin: "+extra.String()+".")
 		return
 	}
-	to, err := pg.s.p.Approve(ctx, req, oauth.Consent{OperatorID: ss.op.ID, WebsiteID: websiteID, Scopes: ticked})
+	to, err := pg.s.p.Approve(c.Request.Context(), req, oauth.Consent{OperatorID: ss.op.ID, WebsiteID: websiteID, Scopes: ticked})
 	if err != nil {
 		pg.redirectError(c, req, err)
 		return
