@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -108,7 +109,7 @@ func (s *Server) newEngine() *gin.Engine {
 		s.log.Error("trusted proxies rejected; trusting none", "err", err)
 		_ = e.SetTrustedProxies(nil)
 	}
-	e.Use(s.recoverer(), s.logRequests(), securityHeaders())
+	e.Use(s.recoverer(), s.logRequests(), securityHeaders(), crossOriginGuard())
 	e.NoRoute(func(c *gin.Context) {
 		c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint"})
 	})
@@ -187,6 +188,37 @@ func securityHeaders() gin.HandlerFunc {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+		c.Next()
+	}
+}
+
+// apiPrefixes are the routes called by programs with their own credentials
+// (client authentication, bearer tokens), never by a browser form with a
+// cookie: a browser-based public client may call /oauth/token cross-origin.
+var apiPrefixes = []string{"/oauth/token", "/oauth/introspect", "/oauth/revoke", "/oauth/leaked", "/plugin/v1/", "/admin/v1/"}
+
+// crossOriginGuard refuses cross-origin state-changing requests to every
+// HTML form (sign-in, website choice, consent, disconnect, the admin
+// pages) with net/http.CrossOriginProtection (Sec-Fetch-Site, then Origin
+// against Host). It is defence in depth beside each form's CSRF field. The
+// programmatic endpoints in apiPrefixes are exempt: they carry no cookie.
+func crossOriginGuard() gin.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
+	return func(c *gin.Context) {
+		p := c.Request.URL.Path
+		for _, pre := range apiPrefixes {
+			if p == pre || (strings.HasSuffix(pre, "/") && strings.HasPrefix(p, pre)) {
+				c.Next()
+				return
+			}
+		}
+		if err := cop.Check(c.Request); err != nil {
+			c.Header("Cache-Control", "no-store")
+			c.Data(http.StatusForbidden, "text/plain; charset=utf-8",
+				[]byte("403 Forbidden: cross-origin form submissions are refused. Go back to the page and submit it again.\n"))
+			c.Abort()
+			return
+		}
 		c.Next()
 	}
 }
