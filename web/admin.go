@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
@@ -16,7 +17,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -53,15 +53,13 @@ type admin struct {
 	*Server
 	v    *validator.Validate
 	tmpl *template.Template
-	// logins bounds review-page login attempts per client IP.
-	logins *rateLimiter
 }
 
 // adminRoutes registers the admin API, its OpenAPI document and the review
 // pages on e. It is called for the admin engine and, unless SeparateAdmin,
 // for the public engine too. The plugin API is registered by pluginRoutes.
 func (s *Server) adminRoutes(e *gin.Engine) {
-	a := &admin{Server: s, v: newAdminValidator(), tmpl: parseAdminTemplates(), logins: newRateLimiter(20, time.Minute, s.now)}
+	a := &admin{Server: s, v: newAdminValidator(), tmpl: parseAdminTemplates()}
 
 	e.GET("/admin/v1/openapi.yaml", func(c *gin.Context) {
 		c.Header("Cache-Control", "no-cache")
@@ -186,8 +184,22 @@ func (a *admin) requireAdmin(c *gin.Context) {
 		apiFail(c, http.StatusBadRequest, oauth.CodeInvalidRequest, "malformed Authorization header; use Bearer TOKEN")
 		return
 	}
-	label, err := a.store.CheckAdminToken(c.Request.Context(), tok)
+	// Failed admin tokens are limited per address (shared by every
+	// instance), checked before the token is looked up.
+	ctx := c.Request.Context()
+	ks := a.limits.adminKeys(c.ClientIP())
+	over, perr := a.limits.check(ctx, ks...)
+	if over != nil {
+		retryAfter(c.Writer.Header(), over.retry)
+		apiFail(c, http.StatusTooManyRequests, oauth.CodeTemporarilyUnavailable, rateLimitedDescription("failed admin tokens from this address", over.retry))
+		return
+	}
+	label, err := a.store.CheckAdminToken(ctx, tok)
 	if errors.Is(err, storage.ErrNotFound) {
+		if cerr := a.limits.charge(context.WithoutCancel(ctx), ks...); perr != nil || cerr != nil {
+			a.storageFail(c, storage.ErrUnavailable, "admin token")
+			return
+		}
 		unauthorized(oauth.CodeInvalidToken, "the admin token is invalid")
 		return
 	}

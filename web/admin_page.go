@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -130,9 +131,11 @@ func (a *admin) login(c *gin.Context) {
 		a.showLogin(c, http.StatusBadRequest, "The form could not be read. Try again.")
 		return
 	}
-	if !a.logins.allow(c.ClientIP()) {
-		c.Header("Retry-After", "60")
-		a.showLogin(c, http.StatusTooManyRequests, "Too many attempts; wait a minute.")
+	ks := a.limits.adminKeys(c.ClientIP())
+	over, perr := a.limits.check(c.Request.Context(), ks...)
+	if over != nil {
+		retryAfter(c.Writer.Header(), over.retry)
+		a.showLogin(c, http.StatusTooManyRequests, "Too many failed attempts; wait "+waitText(over.retry)+".")
 		return
 	}
 	form := c.Request.PostForm
@@ -142,14 +145,17 @@ func (a *admin) login(c *gin.Context) {
 		return
 	}
 	tok := form.Get("token")
-	if tok == "" || len(tok) > 512 {
-		a.showLogin(c, http.StatusUnauthorized, "Invalid admin token.")
-		return
-	}
 	ctx := c.Request.Context()
-	label, err := a.store.CheckAdminToken(ctx, tok)
+	label, err := "", storage.ErrNotFound
+	if tok != "" && len(tok) <= 512 {
+		label, err = a.store.CheckAdminToken(ctx, tok)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		a.log.Warn("admin login: invalid token", "ip", c.ClientIP())
+		if cerr := a.limits.charge(context.WithoutCancel(ctx), ks...); perr != nil || cerr != nil {
+			a.showLogin(c, http.StatusServiceUnavailable, "Storage is unavailable; try again.")
+			return
+		}
 		a.showLogin(c, http.StatusUnauthorized, "Invalid admin token.")
 		return
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -24,9 +23,16 @@ func (s *Server) reportLeaked(c *gin.Context) {
 		oauth.WriteError(w, err)
 		return
 	}
-	if !s.leaked.allow(c.ClientIP()) {
-		w.Header().Set("Retry-After", "60")
-		c.JSON(http.StatusTooManyRequests, gin.H{"error": "slow_down", "error_description": "too many reports; try again later"})
+	// Every report counts (the answer never says whether it was a
+	// "failure"); the limiter failing refuses the report.
+	if ok, retry, err := s.limits.l.Charge(r.Context(), "leaked_addr:"+c.ClientIP(), s.limits.leakedAddr); err != nil || !ok {
+		if err != nil {
+			s.log.Warn("leaked token report: limiter unavailable", "err", err)
+			oauth.WriteError(w, oauth.ErrTemporarilyUnavailable)
+			return
+		}
+		s.limits.rejected.WithLabelValues("leaked_addr").Inc()
+		writeOAuthRateLimited(w, &overLimit{name: "leaked_addr", retry: retry}, "reports from this address")
 		return
 	}
 	value := r.PostForm.Get("token")
@@ -66,29 +72,4 @@ func (s *Server) revokeLeaked(ctx context.Context, value string) {
 		s.log.Error("audit: append failed", "err", err)
 	}
 	s.log.Warn("leaked token reported: grant revoked", "grant", g.ID, "client", t.ClientID, "tokens", n.Tokens)
-}
-
-// rateLimiter is a fixed-window counter per key, bounded in memory.
-type rateLimiter struct {
-	limit  int
-	window time.Duration
-	now    func() time.Time
-	mu     sync.Mutex
-	start  time.Time
-	counts map[string]int
-}
-
-func newRateLimiter(limit int, window time.Duration, now func() time.Time) *rateLimiter {
-	return &rateLimiter{limit: limit, window: window, now: now, counts: make(map[string]int)}
-}
-
-func (l *rateLimiter) allow(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if now.Sub(l.start) >= l.window || len(l.counts) > 100000 {
-		l.start, l.counts = now, make(map[string]int)
-	}
-	l.counts[key]++
-	return l.counts[key] <= l.limit
 }

@@ -134,7 +134,7 @@ func TestLeakedTokenReportBadRequests(t *testing.T) {
 	// Rate limit: 3 per minute per IP; the missing-token request counted.
 	f.report(t, url.Values{"token": {"x"}})
 	f.report(t, url.Values{"token": {"y"}})
-	if status, body := f.report(t, url.Values{"token": {f.access}}); status != http.StatusTooManyRequests || !strings.Contains(body, "slow_down") {
+	if status, body := f.report(t, url.Values{"token": {f.access}}); status != http.StatusTooManyRequests || !strings.Contains(body, "temporarily_unavailable") {
 		t.Fatalf("over the rate: %d %s", status, body)
 	}
 	if !f.e.Introspect(t, f.rsID, f.rsSecret, f.access).Active {

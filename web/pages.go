@@ -31,13 +31,12 @@ var staticFS embed.FS
 // scope string, its value that one scope ("website:people:data:read").
 const consentScopeField = "consent_scope"
 
-// pages holds the operator pages' state: parsed templates, the sign-in
-// rate limit and the bcrypt hash unknown e-mails are compared with.
+// pages holds the operator pages' state: parsed templates and the bcrypt
+// hash unknown e-mails are compared with.
 type pages struct {
 	s         *Server
 	tmpl      map[string]*template.Template
 	css       []byte
-	logins    *rateLimiter
 	dummyOnce sync.Once
 	dummy     []byte
 }
@@ -47,9 +46,8 @@ type pages struct {
 // Options.Demo is set.
 func (s *Server) pageRoutes(e *gin.Engine) {
 	pg := &pages{
-		s:      s,
-		tmpl:   mustParseTemplates(),
-		logins: newRateLimiter(loginAttemptsPerMinute, time.Minute, s.now),
+		s:    s,
+		tmpl: mustParseTemplates(),
 	}
 	css, err := fs.ReadFile(staticFS, "static/app.css")
 	if err != nil {

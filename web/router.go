@@ -36,8 +36,13 @@ type Options struct {
 	// is the client.
 	TrustedProxies []string
 	// LeakedRate bounds POST /oauth/leaked per client IP per minute
-	// (default 30).
+	// (default 30), shared by all instances through Limiter.
 	LeakedRate int
+	// Limits are the shared limits on failed attempts (see RateLimits).
+	Limits RateLimits
+	// Limiter keeps the shared limits; nil uses the Store when it is a
+	// storage.Limiter (the Redis store is).
+	Limiter storage.Limiter
 }
 
 // Server holds the routes' shared state. Build it with New.
@@ -51,7 +56,7 @@ type Server struct {
 	metrics *metrics
 	public  *gin.Engine
 	admin   *gin.Engine
-	leaked  *rateLimiter
+	limits  *rateLimits
 }
 
 // New builds the routers.
@@ -65,9 +70,6 @@ func New(o Options) *Server {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
 	}
-	if o.LeakedRate <= 0 {
-		o.LeakedRate = 30
-	}
 	reg := prometheus.NewRegistry()
 	s := &Server{
 		opts:    o,
@@ -77,8 +79,8 @@ func New(o Options) *Server {
 		now:     o.Now,
 		reg:     reg,
 		metrics: newMetrics(reg),
-		leaked:  newRateLimiter(o.LeakedRate, time.Minute, o.Now),
 	}
+	s.limits = newRateLimits(o, reg)
 	s.public = s.newEngine()
 	s.routes(s.public)
 	s.admin = s.newEngine()
@@ -130,9 +132,9 @@ func (s *Server) routes(e *gin.Engine) {
 	oauthNoStore := func(h http.HandlerFunc) gin.HandlerFunc {
 		return func(c *gin.Context) { h(c.Writer, c.Request) }
 	}
-	e.Any("/oauth/token", s.count("token"), oauthNoStore(s.p.Token))
-	e.Any("/oauth/introspect", s.count("introspect"), oauthNoStore(s.p.Introspect))
-	e.Any("/oauth/revoke", s.count("revoke"), oauthNoStore(s.p.Revoke))
+	e.Any("/oauth/token", s.count("token"), s.limitOAuth(), oauthNoStore(s.p.Token))
+	e.Any("/oauth/introspect", s.count("introspect"), s.limitOAuth(), oauthNoStore(s.p.Introspect))
+	e.Any("/oauth/revoke", s.count("revoke"), s.limitOAuth(), oauthNoStore(s.p.Revoke))
 	e.Any("/oauth/leaked", s.count("leaked"), s.reportLeaked)
 	s.pageRoutes(e)
 	s.pluginRoutes(e)

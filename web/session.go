@@ -34,8 +34,6 @@ const (
 	// maxPasswordLen is bcrypt's limit: it ignores bytes past 72, so a
 	// longer input is refused rather than matched on its first 72 bytes.
 	maxPasswordLen = 72
-	// loginAttemptsPerMinute bounds sign-in attempts per client IP.
-	loginAttemptsPerMinute = 20
 )
 
 // msgWrongLogin is the one answer to every failed sign-in: it never says
@@ -203,12 +201,17 @@ func (pg *pages) login(c *gin.Context) {
 		return
 	}
 	email := form.Get("email")
-	if !pg.logins.allow(c.ClientIP()) {
-		c.Header("Retry-After", "60")
-		pg.renderLogin(c, http.StatusTooManyRequests, returnTo, email, "Too many sign-in attempts. Wait a minute and try again.")
+	ctx := c.Request.Context()
+	// Failed sign-ins are limited per account and per address, shared by
+	// every instance; a successful one counts nothing.
+	ks := pg.s.limits.loginKeys(c.ClientIP(), email)
+	over, perr := pg.s.limits.check(ctx, ks...)
+	if over != nil {
+		retryAfter(c.Writer.Header(), over.retry)
+		pg.renderLogin(c, http.StatusTooManyRequests, returnTo, email,
+			"Too many failed sign-in attempts. Wait "+waitText(over.retry)+" and try again.")
 		return
 	}
-	ctx := c.Request.Context()
 	op, ok, err := pg.verifyLogin(ctx, email, form.Get("password"))
 	if err != nil {
 		pg.fail(c, err)
@@ -216,6 +219,13 @@ func (pg *pages) login(c *gin.Context) {
 	}
 	if !ok {
 		pg.s.log.Info("operator sign-in failed", "ip", c.ClientIP())
+		if cerr := pg.s.limits.charge(context.WithoutCancel(ctx), ks...); perr != nil || cerr != nil {
+			// The limiter cannot answer: refuse the failure (fail closed)
+			// without saying whether the password was wrong.
+			pg.errorPage(c, http.StatusServiceUnavailable, "Temporarily unavailable",
+				"Sign-in cannot be checked right now. Try again in a moment.")
+			return
+		}
 		pg.renderLogin(c, http.StatusUnprocessableEntity, returnTo, email, msgWrongLogin)
 		return
 	}

@@ -1,0 +1,396 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/scopegate/scopegate/oauth"
+	"github.com/scopegate/scopegate/storage"
+)
+
+// RateLimits are the limits on failed attempts, shared by every instance
+// through the store (storage.Limiter, GCRA). Each is a number per minute,
+// with a burst of the same number. Zero takes the default; a negative
+// number turns that limit off. Only failures count: successful use never
+// counts against a legitimate client, operator or admin.
+type RateLimits struct {
+	// OAuthPerClient bounds failed client authentications, code
+	// redemptions and refreshes (invalid_client, invalid_grant) at the
+	// token, introspection and revocation endpoints, per client_id.
+	OAuthPerClient int
+	// OAuthPerAddr bounds the same failures per source address.
+	OAuthPerAddr int
+	// LoginPerAccount bounds failed operator sign-ins per e-mail.
+	LoginPerAccount int
+	// LoginPerAddr bounds failed operator sign-ins per source address.
+	LoginPerAddr int
+	// AdminPerAddr bounds failed admin-token uses (admin API, admin login
+	// page) per source address.
+	AdminPerAddr int
+}
+
+// Default rate limits, per minute.
+const (
+	DefaultOAuthPerClient  = 60
+	DefaultOAuthPerAddr    = 60
+	DefaultLoginPerAccount = 10
+	DefaultLoginPerAddr    = 30
+	DefaultAdminPerAddr    = 20
+	DefaultLeakedPerAddr   = 30
+)
+
+func perMinute(n, def int) storage.Limit {
+	switch {
+	case n < 0:
+		return storage.Limit{}
+	case n == 0:
+		n = def
+	}
+	return storage.PerMinute(n)
+}
+
+// rateLimits applies the shared limits. Callers peek (check) before the
+// expensive work and charge only failures.
+type rateLimits struct {
+	l        storage.Limiter
+	log      *slog.Logger
+	rejected *prometheus.CounterVec
+
+	oauthClient, oauthAddr, loginAccount, loginAddr, adminAddr, leakedAddr storage.Limit
+}
+
+func newRateLimits(o Options, reg prometheus.Registerer) *rateLimits {
+	l := o.Limiter
+	if l == nil {
+		if sl, ok := o.Store.(storage.Limiter); ok {
+			l = sl
+		} else {
+			l = noLimiter{}
+		}
+	}
+	rl := &rateLimits{
+		l:   l,
+		log: o.Logger,
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "scopegate_rate_limited_total",
+			Help: "Requests refused with 429 by a shared rate limit, by limit.",
+		}, []string{"limit"}),
+		oauthClient:  perMinute(o.Limits.OAuthPerClient, DefaultOAuthPerClient),
+		oauthAddr:    perMinute(o.Limits.OAuthPerAddr, DefaultOAuthPerAddr),
+		loginAccount: perMinute(o.Limits.LoginPerAccount, DefaultLoginPerAccount),
+		loginAddr:    perMinute(o.Limits.LoginPerAddr, DefaultLoginPerAddr),
+		adminAddr:    perMinute(o.Limits.AdminPerAddr, DefaultAdminPerAddr),
+		leakedAddr:   perMinute(o.LeakedRate, DefaultLeakedPerAddr),
+	}
+	reg.MustRegister(rl.rejected)
+	return rl
+}
+
+// noLimiter stands in when the store keeps no limits: it cannot answer, so
+// failures are refused (fail closed) and successes pass.
+type noLimiter struct{}
+
+func (noLimiter) Peek(context.Context, string, storage.Limit) (bool, time.Duration, error) {
+	return false, 0, storage.ErrUnavailable
+}
+
+func (noLimiter) Charge(context.Context, string, storage.Limit) (bool, time.Duration, error) {
+	return false, 0, storage.ErrUnavailable
+}
+
+// limitKey is one limit applied to one identity.
+type limitKey struct {
+	name  string // the metric label and the key's namespace
+	id    string
+	limit storage.Limit
+}
+
+func (k limitKey) key() string { return k.name + ":" + k.id }
+
+// overLimit is a refusal: which limit and how long to wait.
+type overLimit struct {
+	name  string
+	retry time.Duration
+}
+
+// check peeks at every key (concurrently: one round trip of latency). It
+// returns the refusal when any key is over its limit. err is set when the
+// limiter could not answer: callers then let the attempt run and refuse
+// it only if it fails.
+func (rl *rateLimits) check(ctx context.Context, ks ...limitKey) (*overLimit, error) {
+	type res struct {
+		ok    bool
+		retry time.Duration
+		err   error
+	}
+	out := make([]res, len(ks))
+	var wg sync.WaitGroup
+	for i, k := range ks {
+		if k.limit.IsZero() {
+			out[i].ok = true
+			continue
+		}
+		wg.Go(func() {
+			ok, retry, err := rl.l.Peek(ctx, k.key(), k.limit)
+			out[i] = res{ok, retry, err}
+		})
+	}
+	wg.Wait()
+	var over *overLimit
+	var errs []error
+	for i, r := range out {
+		switch {
+		case r.err != nil:
+			errs = append(errs, r.err)
+		case !r.ok && (over == nil || r.retry > over.retry):
+			over = &overLimit{name: ks[i].name, retry: r.retry}
+		}
+	}
+	if over != nil {
+		rl.rejected.WithLabelValues(over.name).Inc()
+		return over, nil
+	}
+	if err := errors.Join(errs...); err != nil {
+		rl.log.Warn("rate limit: limiter unavailable; failures will be refused", "err", err)
+		return nil, err
+	}
+	return nil, nil
+}
+
+// charge counts one failure on every key. An error means it could not be
+// counted: the caller refuses the failed attempt (fail closed).
+func (rl *rateLimits) charge(ctx context.Context, ks ...limitKey) error {
+	var errs []error
+	for _, k := range ks {
+		if k.limit.IsZero() {
+			continue
+		}
+		if _, _, err := rl.l.Charge(ctx, k.key(), k.limit); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		rl.log.Warn("rate limit: failure not counted", "err", err)
+		return err
+	}
+	return nil
+}
+
+// retryAfter sets Retry-After (RFC 9110 §10.2.3) in whole seconds, rounded
+// up.
+func retryAfter(h http.Header, d time.Duration) {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	h.Set("Retry-After", strconv.FormatInt(s, 10))
+}
+
+// rateLimitedDescription is the human half of every 429.
+func rateLimitedDescription(what string, d time.Duration) string {
+	return "too many " + what + "; retry after " + strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10) + " s"
+}
+
+// writeOAuthRateLimited answers 429 in RFC 6749 §5.2's JSON shape. The
+// code is temporarily_unavailable: RFC 6749 defines no rate-limit code for
+// the token endpoint, a strict client maps any unknown code to a generic
+// failure, and temporarily_unavailable is the registered value meaning
+// "try again later" (fosite answers it at the revocation endpoint for
+// transient conditions); Retry-After (RFC 6585 §4) says when.
+func writeOAuthRateLimited(w http.ResponseWriter, over *overLimit, what string) {
+	retryAfter(w.Header(), over.retry)
+	oauth.WriteError(w, &oauth.Error{Code: oauth.CodeTemporarilyUnavailable, Status: http.StatusTooManyRequests,
+		Description: rateLimitedDescription(what, over.retry)})
+}
+
+// oauthKeys are the per-client and per-address keys of an OAuth request.
+// An absent or oversized client_id keeps only the per-address key.
+func (rl *rateLimits) oauthKeys(addr, clientID string) []limitKey {
+	ks := []limitKey{{name: "oauth_addr", id: addr, limit: rl.oauthAddr}}
+	if clientID != "" && len(clientID) <= 200 {
+		ks = append(ks, limitKey{name: "oauth_client", id: clientID, limit: rl.oauthClient})
+	}
+	return ks
+}
+
+// limitOAuth wraps the token, introspection and revocation endpoints: it
+// parses the form (the handler's own checks then see it parsed), refuses a
+// client or address over its failure limit before any secret is compared,
+// runs the handler, and counts its answer when it was a failure:
+// invalid_client anywhere, invalid_grant (a wrong code, verifier or
+// refresh token) at the token endpoint, unauthorized_client at the
+// revocation endpoint (another client's token).
+func (s *Server) limitOAuth() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		w, r := c.Writer, c.Request
+		if err := oauth.ParseForm(w, r); err != nil {
+			oauth.WriteError(w, err)
+			c.Abort()
+			return
+		}
+		id, _, _, err := oauth.ClientCredentials(r)
+		if err != nil {
+			id = r.PostForm.Get("client_id")
+		}
+		ctx := r.Context()
+		ks := s.limits.oauthKeys(c.ClientIP(), id)
+		over, perr := s.limits.check(ctx, ks...)
+		if over != nil {
+			writeOAuthRateLimited(w, over, "failed attempts from this client or address")
+			c.Abort()
+			return
+		}
+		rec := &outcomeWriter{ResponseWriter: w, buffer: perr != nil}
+		c.Writer = rec
+		c.Next()
+		c.Writer = w
+		if !rec.failed() {
+			rec.flush()
+			return
+		}
+		_ = s.limits.charge(context.WithoutCancel(ctx), ks...)
+		if rec.buffer {
+			// The limiter could not say whether this caller was over
+			// its limit: refuse the failure rather than let guesses run
+			// unlimited.
+			for k := range w.Header() {
+				w.Header().Del(k)
+			}
+			oauth.WriteError(w, oauth.ErrTemporarilyUnavailable.WithDescription("cannot check rate limits; try again"))
+			return
+		}
+		rec.flush()
+	}
+}
+
+// outcomeWriter sees an OAuth handler's answer: its status and the error
+// code of an error body. With buffer set it holds the whole answer back
+// until flush, so a failure can still be replaced.
+type outcomeWriter struct {
+	gin.ResponseWriter
+	buffer  bool
+	status  int
+	body    bytes.Buffer
+	flushed bool
+}
+
+func (o *outcomeWriter) WriteHeader(code int) {
+	if o.status != 0 {
+		return
+	}
+	o.status = code
+	if !o.buffer {
+		o.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (o *outcomeWriter) WriteHeaderNow() {
+	if o.status == 0 {
+		o.WriteHeader(http.StatusOK)
+	}
+	if !o.buffer {
+		o.ResponseWriter.WriteHeaderNow()
+	}
+}
+
+func (o *outcomeWriter) Write(b []byte) (int, error) {
+	if o.status == 0 {
+		o.WriteHeader(http.StatusOK)
+	}
+	if o.buffer || (o.status >= 400 && o.body.Len() < 4096) {
+		o.body.Write(b)
+	}
+	if o.buffer {
+		return len(b), nil
+	}
+	return o.ResponseWriter.Write(b)
+}
+
+func (o *outcomeWriter) WriteString(s string) (int, error) { return o.Write([]byte(s)) }
+
+func (o *outcomeWriter) Status() int {
+	if o.status == 0 {
+		return http.StatusOK
+	}
+	return o.status
+}
+
+func (o *outcomeWriter) Written() bool { return o.status != 0 }
+
+// failed reports whether the answer was a failure that counts.
+func (o *outcomeWriter) failed() bool {
+	if o.status == http.StatusUnauthorized {
+		return true
+	}
+	if o.status < 400 || o.status >= 500 {
+		return false
+	}
+	var b struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(o.body.Bytes(), &b) != nil {
+		return false
+	}
+	switch b.Error {
+	case oauth.CodeInvalidClient, oauth.CodeInvalidGrant, oauth.CodeUnauthorizedClient:
+		return true
+	}
+	return false
+}
+
+// flush sends a buffered answer.
+func (o *outcomeWriter) flush() {
+	if !o.buffer || o.flushed {
+		return
+	}
+	o.flushed = true
+	if o.status == 0 {
+		o.status = http.StatusOK
+	}
+	o.ResponseWriter.WriteHeader(o.status)
+	_, _ = o.ResponseWriter.Write(o.body.Bytes())
+}
+
+// normalizeEmail is the key of an operator account's sign-in limit: the
+// e-mail as verifyLogin looks it up.
+func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// loginKeys are the keys of an operator sign-in: per account (the e-mail
+// as looked up) and per address.
+func (rl *rateLimits) loginKeys(addr, email string) []limitKey {
+	ks := []limitKey{{name: "login_addr", id: addr, limit: rl.loginAddr}}
+	if e := normalizeEmail(email); e != "" && len(e) <= maxEmailLen {
+		ks = append(ks, limitKey{name: "login_account", id: e, limit: rl.loginAccount})
+	}
+	return ks
+}
+
+// adminKeys are the keys of an admin-token use.
+func (rl *rateLimits) adminKeys(addr string) []limitKey {
+	return []limitKey{{name: "admin_addr", id: addr, limit: rl.adminAddr}}
+}
+
+// waitText is a wait in words for a page: "a minute", "12 seconds".
+func waitText(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	switch {
+	case s <= 1:
+		return "a second"
+	case s < 60:
+		return strconv.FormatInt(s, 10) + " seconds"
+	case s < 120:
+		return "a minute"
+	}
+	return strconv.FormatInt((s+59)/60, 10) + " minutes"
+}
