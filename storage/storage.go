@@ -324,6 +324,7 @@ type Store interface {
 	Reviews
 	Audit
 	Sessions
+	Consents
 	// Ping checks the backend answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

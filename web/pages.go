@@ -458,6 +458,12 @@ func (pg *pages) renderConsent(c *gin.Context, status int, ss *session, req *oau
 	}
 	hidden := hiddenFields(req.Params)
 	hidden = append(hidden, hiddenField{"website_id", websiteID})
+	txID, err := pg.newConsent(c, ss, req, websiteID)
+	if err != nil {
+		pg.fail(c, err)
+		return
+	}
+	hidden = append(hidden, hiddenField{consentIDField, txID})
 	cv := &consentView{
 		ClientName:   req.Client.Name,
 		ClientID:     req.Client.ID,
@@ -518,6 +524,9 @@ func (pg *pages) authorizePost(c *gin.Context) {
 	}
 	switch form.Get("action") {
 	case "deny":
+		if !pg.takeConsent(c, ss, req, form) {
+			return
+		}
 		pg.s.log.Info("authorize: operator denied", "operator", ss.op.ID, "client", req.Client.ID)
 		toClient(c, pg.s.p.Deny(req))
 		return
@@ -551,6 +560,11 @@ func (pg *pages) authorizePost(c *gin.Context) {
 	}
 	if extra := ticked.Difference(req.Requested); !extra.IsEmpty() {
 		pg.errorPage(c, http.StatusBadRequest, "Bad request", "These permissions were not requested by the plugin: "+extra.String()+".")
+		return
+	}
+	// Last, once everything else is valid: the page's single-use
+	// transaction, so a resubmitted form mints no second code.
+	if !pg.takeConsent(c, ss, req, form) {
 		return
 	}
 	to, err := pg.s.p.Approve(c.Request.Context(), req, oauth.Consent{OperatorID: ss.op.ID, WebsiteID: websiteID, Scopes: ticked})
