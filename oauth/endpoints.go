@@ -18,13 +18,23 @@ import (
 const MaxBodyBytes = 16 << 10
 
 // ParseForm applies the request hygiene every form endpoint shares: POST
-// only, application/x-www-form-urlencoded only, a bounded body, valid UTF-8,
-// and no parameter twice (RFC 6749 §3.1, §3.2). Only body parameters are
-// used: r.Form is replaced by r.PostForm.
+// only, no query string, application/x-www-form-urlencoded only, a bounded
+// body, valid UTF-8, and no parameter twice (RFC 6749 §3.1, §3.2). Only
+// body parameters are used: r.Form is replaced by r.PostForm.
+//
+// Parameters in the URL are refused rather than ignored: RFC 6749 §3.2 and
+// §2.3.1 put them in the body (RFC 7009 §2.1 and RFC 7662 §2.1 likewise),
+// URLs end up in logs, and a parameter in both places (scope in the query
+// and in the body) would otherwise be read one way here and another way by
+// a proxy. Our endpoint URLs have no query of their own (RFC 8414
+// metadata).
 func ParseForm(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		return &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "use POST"}
+	}
+	if r.URL.RawQuery != "" || r.URL.ForceQuery {
+		return ErrInvalidRequest.WithDescription("parameters belong in the request body, not in the URL query (RFC 6749 section 3.2)")
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
@@ -229,7 +239,8 @@ func (p *Provider) IntrospectToken(ctx context.Context, value string) (Introspec
 }
 
 // Revoke is the revocation endpoint (RFC 7009). The client authenticates;
-// an unknown, malformed or foreign token gets 200 and changes nothing;
+// an unknown or malformed token gets 200 and changes nothing (§2.2);
+// another client's live token gets unauthorized_client (§2.1);
 // revoking a refresh token revokes its grant; revoking an access token
 // revokes that token. token_type_hint is only a hint: our tokens name their
 // own kind.
@@ -265,7 +276,11 @@ func (p *Provider) Revoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if t.ClientID != c.ID {
-		w.WriteHeader(http.StatusOK) // not the caller's: no effect, no hint
+		// RFC 7009 §2.1: the server verifies the token was issued to
+		// the client making the request and refuses otherwise; as
+		// fosite does, the refusal is unauthorized_client. Nothing is
+		// revoked.
+		WriteError(w, ErrUnauthorizedClient.WithDescription("the token was not issued to this client"))
 		return
 	}
 	n, err := p.store.RevokeToken(ctx, value)

@@ -3,13 +3,15 @@ package oauth
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/scopegate/scopegate/storage/token"
 )
 
-// TestRevoke: RFC 7009. The caller authenticates; unknown, malformed and
-// foreign tokens get 200 and change nothing; a refresh token takes its grant
+// TestRevoke: RFC 7009. The caller authenticates; unknown and malformed
+// tokens get 200 and change nothing; another client's live token gets
+// unauthorized_client (§2.1) and changes nothing; a refresh token takes its grant
 // with it; an access token goes alone; token_type_hint is only a hint.
 //
 // Engine default: the engine has no revocation endpoint; its
@@ -42,8 +44,11 @@ func TestRevoke(t *testing.T) {
 
 	t.Run("foreign token", func(t *testing.T) {
 		tok := e.codeFlow(confID)
-		want200(revoke(otherID, tok.AccessToken))
-		want200(revoke(otherID, tok.RefreshToken, "token_type_hint", "refresh_token"))
+		for _, r := range []reply{revoke(otherID, tok.AccessToken), revoke(otherID, tok.RefreshToken, "token_type_hint", "refresh_token")} {
+			if r.status != http.StatusBadRequest || !strings.Contains(string(r.body), `"error":"unauthorized_client"`) {
+				t.Fatalf("another client's token: %d %s, want 400 unauthorized_client", r.status, r.body)
+			}
+		}
 		if !e.active(tok.AccessToken) {
 			t.Error("another client's revocation killed the token")
 		}

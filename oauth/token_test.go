@@ -529,7 +529,7 @@ func TestTokenRequestHygiene(t *testing.T) {
 		{name: "invalid UTF-8 raw", method: "POST", ctype: form, body: good + "&scope=\xff", auth: b, status: 400, code: CodeInvalidRequest, mention: "UTF-8"},
 		{name: "invalid UTF-8 key", method: "POST", ctype: form, body: good + "&%c3=1", auth: b, status: 400, code: CodeInvalidRequest, mention: "UTF-8"},
 		{name: "bad percent encoding", method: "POST", ctype: form, body: good + "&scope=%zz", auth: b, status: 400, code: CodeInvalidRequest},
-		{name: "parameters in the query only", method: "POST", ctype: form, body: "", auth: b, status: 400, code: CodeInvalidRequest, mention: "grant_type"},
+		{name: "parameters in the query only", method: "POST", ctype: form, body: "", auth: b, status: 400, code: CodeInvalidRequest, mention: "query"},
 		{name: "basic and client_secret", method: "POST", ctype: form, body: good + "&client_secret=" + e.secrets[confID], auth: b, status: 400, code: CodeInvalidRequest},
 		{name: "basic and another client_id", method: "POST", ctype: form, body: good + "&client_id=" + otherID, auth: b, status: 400, code: CodeInvalidRequest},
 		{name: "malformed basic", method: "POST", ctype: form, body: good, header: map[string]string{"Authorization": "Basic !!!not-base64"}, status: 401, code: CodeInvalidClient},
