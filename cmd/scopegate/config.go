@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/scopegate/scopegate/web"
 )
 
 // envPrefix is the prefix of every environment setting.
@@ -97,6 +99,14 @@ type ServeConfig struct {
 	TrustedProxies stringList    `flag:"trusted-proxy" validate:"dive,cidr|ip"`
 	LogLevel       string        `flag:"log-level" validate:"oneof=debug info warn error"`
 	LogFormat      string        `flag:"log-format" validate:"oneof=text json"`
+
+	// Shared limits on failed attempts, per minute (0 turns one off).
+	RateClientFailures int `flag:"rate-client-failures" validate:"min=0,max=100000"`
+	RateAddrFailures   int `flag:"rate-addr-failures" validate:"min=0,max=100000"`
+	RateLoginAccount   int `flag:"rate-login-account" validate:"min=0,max=100000"`
+	RateLoginAddr      int `flag:"rate-login-addr" validate:"min=0,max=100000"`
+	RateAdminAddr      int `flag:"rate-admin-addr" validate:"min=0,max=100000"`
+	RateLeakedAddr     int `flag:"rate-leaked-addr" validate:"min=0,max=100000"`
 }
 
 func (c *ServeConfig) bind(fs *flag.FlagSet) {
@@ -112,6 +122,31 @@ func (c *ServeConfig) bind(fs *flag.FlagSet) {
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "`IP or CIDR` of a reverse proxy whose X-Forwarded-For is believed (repeatable; comma-separated in the environment); default none")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
+
+	fs.IntVar(&c.RateClientFailures, "rate-client-failures", 60, "failed client authentications, code redemptions and refreshes per client_id per `minute`, shared by all instances (0: no limit)")
+	fs.IntVar(&c.RateAddrFailures, "rate-addr-failures", 60, "the same failures per source address per `minute` (0: no limit)")
+	fs.IntVar(&c.RateLoginAccount, "rate-login-account", 10, "failed operator sign-ins per account per `minute` (0: no limit)")
+	fs.IntVar(&c.RateLoginAddr, "rate-login-addr", 30, "failed operator sign-ins per source address per `minute` (0: no limit)")
+	fs.IntVar(&c.RateAdminAddr, "rate-admin-addr", 20, "failed admin-token uses per source address per `minute` (0: no limit)")
+	fs.IntVar(&c.RateLeakedAddr, "rate-leaked-addr", 30, "leaked-token reports per source address per `minute` (0: no limit)")
+}
+
+// rateLimits turns the rate flags into web's limits (0 there means the
+// default, negative none).
+func (c *ServeConfig) rateLimits() (web.RateLimits, int) {
+	off := func(n int) int {
+		if n == 0 {
+			return -1
+		}
+		return n
+	}
+	return web.RateLimits{
+		OAuthPerClient:  off(c.RateClientFailures),
+		OAuthPerAddr:    off(c.RateAddrFailures),
+		LoginPerAccount: off(c.RateLoginAccount),
+		LoginPerAddr:    off(c.RateLoginAddr),
+		AdminPerAddr:    off(c.RateAdminAddr),
+	}, off(c.RateLeakedAddr)
 }
 
 // newValidator returns the validator with scopegate's own rules.
@@ -204,10 +239,16 @@ func describe(fe validator.FieldError) string {
 		if _, ok := fe.Value().(time.Duration); ok {
 			return fmt.Sprintf("%v is shorter than the minimum %s", fe.Value(), fe.Param())
 		}
+		if _, ok := fe.Value().(int); ok {
+			return fmt.Sprintf("%v is below the minimum %s", fe.Value(), fe.Param())
+		}
 		return fmt.Sprintf("must be at least %s characters", fe.Param())
 	case "max":
 		if _, ok := fe.Value().(time.Duration); ok {
 			return fmt.Sprintf("%v is longer than the maximum %s", fe.Value(), fe.Param())
+		}
+		if _, ok := fe.Value().(int); ok {
+			return fmt.Sprintf("%v is above the maximum %s", fe.Value(), fe.Param())
 		}
 		return fmt.Sprintf("must be at most %s characters", fe.Param())
 	case "oneof":

@@ -171,7 +171,10 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	provider := oauth.New(oauth.Config{
 		Issuer: issuer, CodeTTL: cfg.CodeTTL, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Logger: log,
 	}, store)
+	limits, leakedRate := cfg.rateLimits()
 	w := web.New(web.Options{
+		Limits:         limits,
+		LeakedRate:     leakedRate,
 		Provider:       provider,
 		Store:          store,
 		Logger:         log,
