@@ -22,10 +22,10 @@ import (
 // way (TestRateLimit* covers them), so each hostile request gets the
 // endpoint's own answer.
 type hostileFixture struct {
-	e                   *testEnv
+	e                    *testEnv
 	plugSecret, rsSecret string
-	other, otherSecret  string
-	admin               string
+	other, otherSecret   string
+	admin                string
 }
 
 const (
