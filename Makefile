@@ -9,6 +9,8 @@ ADDR      ?= 127.0.0.1:8080
 # 1.26's fuzz coordinator at the deadline (go.dev/issue/75804, fixed in 1.27)
 # and fails with "context deadline exceeded" and no crasher.
 FUZZTIME  ?= 5000000x
+# The handler target serves whole requests over the embedded store: slower.
+FUZZTIME_HANDLERS ?= 500000x
 # Debian packages the tests drive for real: Redis (server + cli for the
 # cluster) and Chromium for the browser tests.
 TEST_PKGS := redis-server redis-tools chromium
@@ -29,6 +31,9 @@ test: test-deps ## run every test (installs redis-server and chromium if missing
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 400000x ./scopes
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime 300000x ./storage/token
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzParseForm$$' -fuzztime 50000x ./oauth
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzClientCredentials$$' -fuzztime 100000x ./oauth
+	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzHandlers$$' -fuzztime 10000x ./web
 
 test-deps: ## install what the tests need (Debian: redis-server, redis-cli, chromium)
 	@missing=""; \
@@ -48,9 +53,12 @@ test-deps: ## install what the tests need (Debian: redis-server, redis-cli, chro
 bench: test-deps ## run the benchmarks (figures, not pass/fail)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-fuzz: ## fuzz the scope parser and the token parser (FUZZTIME=5000000x executions each)
+fuzz: ## fuzz the parsers (FUZZTIME=5000000x each) and the HTTP handlers (FUZZTIME_HANDLERS=500000x)
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scopes
 	$(GO) test -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime $(FUZZTIME) ./storage/token
+	$(GO) test -run '^$$' -fuzz '^FuzzParseForm$$' -fuzztime $(FUZZTIME) ./oauth
+	$(GO) test -run '^$$' -fuzz '^FuzzClientCredentials$$' -fuzztime $(FUZZTIME) ./oauth
+	$(GO) test -run '^$$' -fuzz '^FuzzHandlers$$' -fuzztime $(FUZZTIME_HANDLERS) ./web
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

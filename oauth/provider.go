@@ -174,7 +174,7 @@ func ClientCredentials(r *http.Request) (id, secret string, basic bool, err erro
 		if u, err = url.QueryUnescape(u); err != nil {
 			return "", "", true, ErrInvalidClient.WithDescription("malformed HTTP Basic credentials")
 		}
-		if pw, err = url.QueryUnescape(pw); err != nil {
+		if pw, err = url.QueryUnescape(pw); err != nil || u == "" {
 			return "", "", true, ErrInvalidClient.WithDescription("malformed HTTP Basic credentials")
 		}
 		if r.PostForm.Get("client_secret") != "" {
