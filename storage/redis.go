@@ -22,6 +22,9 @@ type RedisOptions struct {
 	Now func() time.Time
 	// AuditMaxLen caps the audit stream, approximately (100000 when zero).
 	AuditMaxLen int64
+	// ReplicaWait makes revocations and code/refresh consumption wait for
+	// replicas (durable.go). The zero value does not wait.
+	ReplicaWait ReplicaWait
 }
 
 // Default values of RedisOptions and fixed lifetimes of the store.
@@ -56,6 +59,7 @@ type Redis struct {
 	maxLen int64
 	sets   scopeCache
 	shards shardCounts
+	wait   ReplicaWait
 }
 
 var _ Store = (*Redis)(nil)
@@ -76,7 +80,7 @@ func NewRedis(rdb redis.UniversalClient, opt RedisOptions) *Redis {
 	if opt.AuditMaxLen <= 0 {
 		opt.AuditMaxLen = DefaultAuditMaxLen
 	}
-	return &Redis{rdb: rdb, k: keys{p: opt.Prefix}, now: opt.Now, maxLen: opt.AuditMaxLen}
+	return &Redis{rdb: rdb, k: keys{p: opt.Prefix}, now: opt.Now, maxLen: opt.AuditMaxLen, wait: opt.ReplicaWait}
 }
 
 // Ping checks that Redis answers.

@@ -519,7 +519,8 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 	}
 	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
 	args := append([]any{now.UnixMilli(), tokenField(h), string(rune(kind)), msArg(keep), msArg(keepCap), msArg(newExp)}, p.args...)
-	res, err := redeemScript.Run(ctx, r.rdb, keys, args...).Slice()
+	v, _, err := r.runDurable(ctx, redeemScript, keys, args...) // waits for replicas (durable.go)
+	res, err := firstErr(v, err)
 	if err != nil {
 		return unavailable("redeem "+want.String(), err)
 	}
@@ -556,12 +557,14 @@ func (r *Redis) RevokeToken(ctx context.Context, value string) (Revocation, erro
 		return Revocation{}, nil
 	}
 	h := token.Hash(value)
-	res, err := revokeTokenScript.Run(ctx, r.rdb, []string{r.k.grant(gid)},
-		r.now().UnixMilli(), tokenField(h), string(rune(kind))).Slice()
+	v, confirmed, err := r.runDurable(ctx, revokeTokenScript, []string{r.k.grant(gid)},
+		r.now().UnixMilli(), tokenField(h), string(rune(kind))) // waits for replicas (durable.go)
+	res, err := firstErr(v, err)
 	if err != nil {
 		return Revocation{}, unavailable("revoke token", err)
 	}
 	rev := revocationOf(res)
+	rev.Unconfirmed = !confirmed
 	if len(res) == 4 {
 		r.unindex(ctx, [][]any{append(res, gid)})
 	}
@@ -660,7 +663,7 @@ func (r *Redis) revokeGrants(ctx context.Context, ids []string, who, id string) 
 		calls[i] = scriptCall{keys: []string{r.k.grant(gid)}, args: []any{now, who, id}}
 	}
 	var results [][]any
-	err := r.runScripts(ctx, revokeGrantScript, calls, func(i int, v any) {
+	confirmed, err := r.runScriptsDurable(ctx, revokeGrantScript, calls, func(i int, v any) { // waits for replicas (durable.go)
 		res, _ := v.([]any)
 		if len(res) != 4 {
 			return
@@ -668,6 +671,7 @@ func (r *Redis) revokeGrants(ctx context.Context, ids []string, who, id string) 
 		total = total.Add(revocationOf(res))
 		results = append(results, append(res, ids[i]))
 	})
+	total.Unconfirmed = !confirmed
 	if len(results) > 0 {
 		r.unindex(ctx, results)
 	}

@@ -18,9 +18,14 @@ import (
 // fixture builds a conformance fixture over rdb: a fresh key prefix per
 // subtest, so subtests share one server and run in parallel.
 func fixture(t *testing.T, n *atomic.Int64, rdb, raw redis.UniversalClient, down func(*testing.T) redis.UniversalClient) conformance.Fixture {
+	return fixtureWaiting(t, n, rdb, raw, down, storage.ReplicaWait{})
+}
+
+// fixtureWaiting is fixture with a store that waits for replicas.
+func fixtureWaiting(t *testing.T, n *atomic.Int64, rdb, raw redis.UniversalClient, down func(*testing.T) redis.UniversalClient, wait storage.ReplicaWait) conformance.Fixture {
 	prefix := fmt.Sprintf("t%d", n.Add(1))
 	clock := conformance.NewClock()
-	s := storage.NewRedis(rdb, storage.RedisOptions{Prefix: prefix, Now: clock.Now})
+	s := storage.NewRedis(rdb, storage.RedisOptions{Prefix: prefix, Now: clock.Now, ReplicaWait: wait})
 	t.Cleanup(func() { _ = s.Close(); _ = raw.Close() })
 	return conformance.Fixture{Store: s, Clock: clock, Raw: raw, Prefix: prefix,
 		Down: func(t *testing.T) storage.Store {

@@ -140,11 +140,16 @@ type NewToken struct {
 type Revocation struct {
 	Grants int `json:"grants"`
 	Tokens int `json:"tokens"`
+	// Unconfirmed is set when the store waits for replicas
+	// (RedisOptions.ReplicaWait) and fewer than asked acknowledged the
+	// revocation in time: it is in force, but a failover of the primary
+	// before the replicas catch up could undo it.
+	Unconfirmed bool `json:"-"`
 }
 
-// Add sums two counts.
+// Add sums two counts; the sum is unconfirmed if either part is.
 func (r Revocation) Add(o Revocation) Revocation {
-	return Revocation{Grants: r.Grants + o.Grants, Tokens: r.Tokens + o.Tokens}
+	return Revocation{Grants: r.Grants + o.Grants, Tokens: r.Tokens + o.Tokens, Unconfirmed: r.Unconfirmed || o.Unconfirmed}
 }
 
 // ReviewLineStatus is the state of one line of a scope request.

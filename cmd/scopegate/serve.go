@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -69,55 +68,12 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// redisOptions reads a Redis URL: redis:// or rediss:// for one server,
-// redis+cluster:// or rediss+cluster:// (with more nodes as ?addr=) for a
-// Redis Cluster.
-func redisOptions(raw string) (*redis.UniversalOptions, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("cannot parse URL")
-	}
-	switch u.Scheme {
-	case "redis", "rediss":
-		o, err := redis.ParseURL(raw)
-		if err != nil {
-			return nil, err
-		}
-		return &redis.UniversalOptions{
-			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1,
-			Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
-		}, nil
-	case "redis+cluster", "rediss+cluster":
-		o, err := redis.ParseClusterURL(strings.Replace(raw, "+cluster", "", 1))
-		if err != nil {
-			return nil, err
-		}
-		return &redis.UniversalOptions{
-			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1,
-			Addrs: o.Addrs, IsClusterMode: true, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
-		}, nil
-	}
-	return nil, fmt.Errorf("scheme %q is not redis, rediss, redis+cluster or rediss+cluster", u.Scheme)
-}
-
 // redisLog adapts slog to go-redis's logger. Its messages are connection
 // faults (addresses, errors), never commands or values.
 type redisLog struct{ l *slog.Logger }
 
 func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
 	r.l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
-}
-
-// failFastRetries keeps a URL's max_retries but lowers go-redis's default
-// (3 retries, 5 dial attempts 100 ms apart), which held every request for
-// about 0.4 s when Redis was down before failing closed anyway.
-func failFastRetries(n int) int {
-	if n > 0 && n < 3 {
-		return n
-	}
-	return 1
 }
 
 // serve runs the server until ctx is done, then shuts down gracefully.

@@ -96,7 +96,13 @@ func start(bin, dir string, extra []string) (*Server, error) {
 		"--save", "", "--appendonly", "no",
 		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log"),
 	}
-	cmd := exec.Command(bin, append(args, extra...)...)
+	return startProc(bin, dir, port, append(args, extra...))
+}
+
+// startProc runs bin with args in dir and waits until it answers PING on
+// port.
+func startProc(bin, dir string, port int, args []string) (*Server, error) {
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	setPdeathsig(cmd)
 	if err := cmd.Start(); err != nil {
