@@ -114,8 +114,24 @@ func (a *admin) revoke(c *gin.Context) {
 		return
 	}
 	ev.Detail["grants"], ev.Detail["tokens"] = strconv.Itoa(n.Grants), strconv.Itoa(n.Tokens)
+	if n.Unconfirmed {
+		ev.Detail["durable"] = "false"
+	}
 	a.audit(c, ev)
-	writeAPI(c, http.StatusOK, n)
+	writeAPI(c, http.StatusOK, revokeAnswer(n))
+}
+
+// revokeAnswer is the revoke answer: the counts and "durable", false when
+// the store waits for replicas (--redis-wait-replicas) and they did not
+// acknowledge in time. The revocation is then in force, but a failover of
+// the Redis primary before the replicas catch up could undo it; a warning
+// says to check replication and revoke again.
+func revokeAnswer(n storage.Revocation) gin.H {
+	h := gin.H{"grants": n.Grants, "tokens": n.Tokens, "durable": !n.Unconfirmed}
+	if n.Unconfirmed {
+		h["warning"] = "revoked on the Redis primary, but no replica acknowledged in time: not yet durable; a failover now could undo it. Check replication, then revoke again."
+	}
+	return h
 }
 
 // listGrants is GET /admin/v1/grants?client_id=|website_id= (exactly one):

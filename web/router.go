@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -145,6 +146,21 @@ func (s *Server) readyz(c *gin.Context) {
 		s.log.Warn("readyz: storage unavailable", "err", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
 		return
+	}
+	// Replicas fewer than the store waits for leave the service up but
+	// revocations unconfirmed (storage.ReplicaWait): degraded, not down,
+	// so that losing a replica does not take every instance out of a
+	// load balancer.
+	if r, ok := s.store.(interface{ Replication(context.Context) error }); ok {
+		if err := r.Replication(ctx); err != nil {
+			s.log.Warn("readyz: replicas", "err", err)
+			if !errors.Is(err, storage.ErrReplicasMissing) {
+				c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+				return
+			}
+			c.JSON(http.StatusOK, gin.H{"status": "degraded", "replicas": "fewer than --redis-wait-replicas: revocations are not confirmed durable"})
+			return
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }

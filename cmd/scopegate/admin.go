@@ -68,7 +68,7 @@ func runAdmin(ctx context.Context, cmd string, args []string, getenv env, stdin 
 		sub, args = args[0], args[1:]
 		name += " " + sub
 	}
-	h := &adminCmd{name: name, getenv: getenv, stdin: stdin, stdout: stdout}
+	h := &adminCmd{name: name, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	var err error
 	switch cmd + " " + sub {
 	case "clients create":
@@ -119,6 +119,7 @@ type adminCmd struct {
 	getenv env
 	stdin  io.Reader
 	stdout io.Writer
+	stderr io.Writer // warnings (a revocation not yet durable)
 	conn   conn
 	// usage collects the flag set's usage text: printed for --help only,
 	// never after a flag error (stdout stays clean for scripts).
@@ -239,10 +240,13 @@ func (h *adminCmd) printClient(c cliClient) {
 
 // call runs one request and prints the answer: JSON as is, or text via
 // show.
-func call[T any](ctx context.Context, h *adminCmd, api *apiClient, method, path string, body any, show func(T)) error {
+func call[T any](ctx context.Context, h *adminCmd, api *apiClient, method, path string, body any, show func(T), also ...any) error {
 	var raw json.RawMessage
 	if err := api.do(ctx, method, path, body, &raw); err != nil {
 		return err
+	}
+	for _, v := range also { // more of the answer the caller wants, whatever the output mode
+		_ = json.Unmarshal(raw, v)
 	}
 	if h.conn.JSON {
 		return h.printJSON(raw)
@@ -617,9 +621,17 @@ func (h *adminCmd) revoke(ctx context.Context, args []string) error {
 	default:
 		body["website_id"] = *website
 	}
-	return call(ctx, h, api, http.MethodPost, "/admin/v1/revoke", body, func(v struct{ Grants, Tokens int }) {
+	var durable struct {
+		Durable *bool  `json:"durable"`
+		Warning string `json:"warning"`
+	}
+	err = call(ctx, h, api, http.MethodPost, "/admin/v1/revoke", body, func(v struct{ Grants, Tokens int }) {
 		fmt.Fprintf(h.stdout, "revoked %d grants, %d tokens\n", v.Grants, v.Tokens)
-	})
+	}, &durable)
+	if err == nil && durable.Durable != nil && !*durable.Durable {
+		fmt.Fprintf(h.stderr, "warning: %s\n", durable.Warning)
+	}
+	return err
 }
 
 // parseSince accepts RFC 3339 or a duration back from now ("24h").

@@ -373,7 +373,7 @@ func TestCLIReviewsRevokeAudit(t *testing.T) {
 
 	// Revoke by token read from stdin: its grant dies; counts in JSON.
 	rv := c.json(t, tok.AccessToken+"\n", "revoke", "--token", "-")
-	if rv["grants"] != 1.0 || rv["tokens"] != 1.0 || len(rv) != 2 {
+	if rv["grants"] != 1.0 || rv["tokens"] != 1.0 || rv["durable"] != true || len(rv) != 3 {
 		t.Errorf("revoke --token - --json = %v", rv)
 	}
 	if active(c.introspect(t, rsID, rsSecret, tok.AccessToken)) {

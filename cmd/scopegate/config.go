@@ -89,6 +89,8 @@ type ServeConfig struct {
 	AdminAddr      string        `flag:"admin-addr" validate:"omitempty,listenaddr"`
 	Issuer         string        `flag:"issuer" validate:"omitempty,issuer"`
 	RedisURL       string        `flag:"redis" validate:"omitempty,redisurl"`
+	RedisWait      int           `flag:"redis-wait-replicas" validate:"min=0,max=5"`
+	RedisWaitFor   time.Duration `flag:"redis-wait-timeout" validate:"min=10ms,max=2s"`
 	Demo           bool          `flag:"demo"`
 	AdminToken     string        `flag:"admin-token" validate:"omitempty,min=32,max=256,printascii"`
 	CodeTTL        time.Duration `flag:"code-ttl" validate:"min=5s,max=10m"`
@@ -103,7 +105,9 @@ func (c *ServeConfig) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on (port 0 picks a free one)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "", "`host:port` for a separate admin listener; when set, /admin/ is served only there")
 	fs.StringVar(&c.Issuer, "issuer", "", "public base `URL` of this server, the RFC 8414 issuer (default http://ADDR)")
-	fs.StringVar(&c.RedisURL, "redis", "", "Redis `URL`: redis://[user:pass@]host:port[/db], rediss:// for TLS, redis+cluster://host:port?addr=host2:port2 for Redis Cluster; empty runs the embedded in-process store (data is lost on exit)")
+	fs.StringVar(&c.RedisURL, "redis", "", "Redis `URL`: redis://[user:pass@]host:port[/db], rediss:// for TLS, redis+cluster://host:port?addr=host2:port2 for Redis Cluster, redis+sentinel://[:sentinelpass@]host:26379?addr=host2:26379&master_name=NAME[&password=P] for Sentinel; empty runs the embedded in-process store (data is lost on exit)")
+	fs.IntVar(&c.RedisWait, "redis-wait-replicas", 0, "`replicas` that must acknowledge each revocation and code/refresh exchange (Redis WAIT) before it is reported durable; 0 does not wait")
+	fs.DurationVar(&c.RedisWaitFor, "redis-wait-timeout", 500*time.Millisecond, "most `time` to wait for the replicas of --redis-wait-replicas (10ms to 2s)")
 	fs.BoolVar(&c.Demo, "demo", false, "load demo data (an operator with two websites, a plugin, a resource server) and print how to try it")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the admin API (32+ characters); when unset and none exists, one is generated and printed once")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", 60*time.Second, "authorization code `lifetime`")
@@ -201,11 +205,17 @@ func describe(fe validator.FieldError) string {
 		_, err := redisOptions(fmt.Sprint(fe.Value()))
 		return fmt.Sprintf("not a usable Redis URL: %v", err)
 	case "min":
+		if _, ok := fe.Value().(int); ok {
+			return fmt.Sprintf("%v is below the minimum %s", fe.Value(), fe.Param())
+		}
 		if _, ok := fe.Value().(time.Duration); ok {
 			return fmt.Sprintf("%v is shorter than the minimum %s", fe.Value(), fe.Param())
 		}
 		return fmt.Sprintf("must be at least %s characters", fe.Param())
 	case "max":
+		if _, ok := fe.Value().(int); ok {
+			return fmt.Sprintf("%v is above the maximum %s", fe.Value(), fe.Param())
+		}
 		if _, ok := fe.Value().(time.Duration); ok {
 			return fmt.Sprintf("%v is longer than the maximum %s", fe.Value(), fe.Param())
 		}

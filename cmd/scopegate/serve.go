@@ -79,6 +79,9 @@ func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
 // serve runs the server until ctx is done, then shuts down gracefully.
 func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Writer) error {
 	var rdb redis.UniversalClient
+	if cfg.RedisURL == "" && cfg.RedisWait > 0 {
+		return errors.New("--redis-wait-replicas needs --redis: the embedded store has no replicas")
+	}
 	if cfg.RedisURL == "" {
 		c, closeEmbedded, err := embedded.Start(log)
 		if err != nil {
@@ -91,9 +94,14 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		if err != nil {
 			return err
 		}
+		if cfg.RedisWait > 0 && opts.ReadTimeout > 0 && opts.ReadTimeout <= cfg.RedisWaitFor {
+			return fmt.Errorf("--redis-wait-timeout %v must be shorter than the Redis read_timeout %v", cfg.RedisWaitFor, opts.ReadTimeout)
+		}
 		rdb = redis.NewUniversalClient(opts)
 	}
-	store := storage.NewRedis(rdb, storage.RedisOptions{})
+	store := storage.NewRedis(rdb, storage.RedisOptions{
+		ReplicaWait: storage.ReplicaWait{Replicas: cfg.RedisWait, Timeout: cfg.RedisWaitFor},
+	})
 	defer store.Close()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := store.Ping(pctx)
