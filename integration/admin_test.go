@@ -199,6 +199,15 @@ func TestEachRevocationKillsExactlyWhatItShould(t *testing.T) {
 // TestAuthorizationCodeFlowInBrowser) and exchanges the code.
 func consentOverHTTP(t *testing.T, s *server, c client, redirect, website string) *oauth2.Token {
 	t.Helper()
+	return consentAcross(t, s, s, c, redirect, website)
+}
+
+// consentAcross is consentOverHTTP with the login on instance a and
+// everything after it (website choice, consent, code exchange) on
+// instance b: no sticky sessions.
+func consentAcross(t *testing.T, a, b *server, c client, redirect, website string) *oauth2.Token {
+	t.Helper()
+	s := a
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	do := func(method, u string, form url.Values) (*http.Response, string) {
@@ -223,7 +232,7 @@ func consentOverHTTP(t *testing.T, s *server, c client, redirect, website string
 		return resp, string(b)
 	}
 	conf := &oauth2.Config{ClientID: c.ID, ClientSecret: c.Secret, RedirectURL: redirect,
-		Endpoint: oauth2.Endpoint{AuthURL: s.URL + "/oauth/authorize", TokenURL: s.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
+		Endpoint: oauth2.Endpoint{AuthURL: a.URL + "/oauth/authorize", TokenURL: b.URL + "/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}}
 	verifier := oauth2.GenerateVerifier()
 	_, page := do("GET", conf.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), nil)
 	login := webtest.FindForm(t, page, "/login").Values()
@@ -234,7 +243,9 @@ func consentOverHTTP(t *testing.T, s *server, c client, redirect, website string
 		t.Fatalf("login: %d %s", resp.StatusCode, page)
 	}
 	// Back to the authorization request: the website picker.
-	_, page = do("GET", resp.Header.Get("Location"), nil)
+	s = b
+	loc0, _ := url.Parse(resp.Header.Get("Location"))
+	_, page = do("GET", loc0.RequestURI(), nil)
 	pick := webtest.FindForm(t, page, "/oauth/authorize").Values()
 	for k := range pick {
 		if pick.Get(k) == "site-1" || pick.Get(k) == "site-2" {

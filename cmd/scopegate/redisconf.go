@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -89,6 +90,25 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 	o.MaxRetries = failFastRetries(o.MaxRetries)
 	o.DialerRetries = 1
 	return o, nil
+}
+
+// clusterReload is how old go-redis's copy of the Cluster slot map may get
+// before it is read again. go-redis's default (60 s) kept every request for
+// the slots of a dead primary failing for up to a minute after its replica
+// was promoted: go-redis reloads the map on MOVED, but a dead node answers
+// nothing. One CLUSTER SLOTS a second per instance is cheap.
+const clusterReload = time.Second
+
+// newRedisClient builds the client for opts: a Cluster client that rereads
+// the slot map every clusterReload, a Sentinel-backed failover client, or a
+// plain one.
+func newRedisClient(opts *redis.UniversalOptions) redis.UniversalClient {
+	if opts.IsClusterMode {
+		co := opts.Cluster()
+		co.ClusterStateReloadInterval = clusterReload
+		return redis.NewClusterClient(co)
+	}
+	return redis.NewUniversalClient(opts)
 }
 
 // failFastRetries keeps a URL's max_retries but lowers go-redis's default

@@ -97,7 +97,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		if cfg.RedisWait > 0 && opts.ReadTimeout > 0 && opts.ReadTimeout <= cfg.RedisWaitFor {
 			return fmt.Errorf("--redis-wait-timeout %v must be shorter than the Redis read_timeout %v", cfg.RedisWaitFor, opts.ReadTimeout)
 		}
-		rdb = redis.NewUniversalClient(opts)
+		rdb = newRedisClient(opts)
 	}
 	store := storage.NewRedis(rdb, storage.RedisOptions{
 		ReplicaWait: storage.ReplicaWait{Replicas: cfg.RedisWait, Timeout: cfg.RedisWaitFor},
