@@ -367,3 +367,40 @@ func TestRevocationNotDurableSaysSo(t *testing.T) {
 		t.Fatalf("/healthz with Redis down: %d %v", code, err)
 	}
 }
+
+// BenchmarkClusterIntrospection reports introspection throughput through
+// one scopegate instance and through two, on a Redis Cluster of three
+// primaries with replicas: 16 concurrent callers, each request to the next
+// instance in turn. Loopback only; on one machine the instances share its
+// cores with Redis and the callers, so the ratio is a floor.
+func BenchmarkClusterIntrospection(b *testing.B) {
+	cl := redistest.StartReplicatedCluster(b)
+	ru := clusterURL(cl.Addrs())
+	servers := []*server{startServerOn(b, ru), startServerOn(b, ru)}
+	plugin, rs := provision(b, servers[0])
+	tok, err := ccConfig(servers[0], plugin).Token(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("instances=%d", n), func(b *testing.B) {
+			var next atomic.Int64
+			var failed atomic.Int64
+			b.SetParallelism(8) // 8 x GOMAXPROCS callers
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					s := servers[int(next.Add(1))%n]
+					code, m, err := httpJSON("POST", s.URL+"/oauth/introspect", "", &rs, url.Values{"token": {tok.AccessToken}}, nil)
+					if err != nil || code != 200 || m["active"] != true {
+						failed.Add(1)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "introspections/s")
+			if f := failed.Load(); f > 0 {
+				b.Fatalf("%d of %d introspections failed", f, b.N)
+			}
+		})
+	}
+}
