@@ -170,4 +170,27 @@
 // splits by node. Scripts are loaded on every master when first pipelined
 // and fall back to EVAL after a NOSCRIPT. Reads go to masters (no
 // ReadOnly routing): revocation must be visible to the very next lookup.
+// TestRedisReplicatedCluster runs the conformance suite on three primaries
+// with a replica each and checks that no node ever answered CROSSSLOT.
+//
+// # Replicas and failover
+//
+// Redis replicates asynchronously: a write acknowledged by a primary that
+// then dies may be missing on the replica promoted in its place, and a lost
+// revocation (or a lost "used" marker of a code or refresh token) brings a
+// token back. With RedisOptions.ReplicaWait (durable.go) RevokeToken,
+// RevokeGrant, RevokeClient, RevokeWebsite, RedeemCode and RotateRefresh
+// pipeline their script and a WAIT on the same connection to the primary
+// owning the grant's slot (WAIT counts the replication offset of its own
+// connection; in Cluster, ClusterClient.MasterForKey finds the node, and
+// RevokeClient/RevokeWebsite group their grants by node). A revocation that
+// fewer replicas than asked acknowledged within the timeout is in force on
+// the primary and returned with Revocation.Unconfirmed; a redemption is not
+// failed (its tokens are stored; refusing it would only burn the code).
+// The trade-off: one replication round trip on each of these writes, and up
+// to the timeout on each while replicas are missing, against revocations
+// that survive a failover. GetCode/GetRefresh do not wait (they write only
+// when they detect a replay). Redis 7.0 has no WAITAOF: acknowledged means
+// in the replica's memory. Replication reports primaries lacking replicas
+// for /readyz.
 package storage
