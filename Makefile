@@ -18,7 +18,7 @@ TEST_PKGS := redis-server redis-tools chromium
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: build ## start the server on the embedded store with demo data (http://127.0.0.1:8080)
+run: build ## start the server (http://127.0.0.1:8080) and the demo REST API (:8081), embedded store, demo data
 	$(BIN) serve --addr $(ADDR) --demo
 
 build: ## build bin/scopegate

@@ -90,6 +90,7 @@ type ServeConfig struct {
 	Issuer         string        `flag:"issuer" validate:"omitempty,issuer"`
 	RedisURL       string        `flag:"redis" validate:"omitempty,redisurl"`
 	Demo           bool          `flag:"demo"`
+	DemoAPIAddr    string        `flag:"demo-api-addr" validate:"omitempty,listenaddr"`
 	AdminToken     string        `flag:"admin-token" validate:"omitempty,min=32,max=256,printascii"`
 	CodeTTL        time.Duration `flag:"code-ttl" validate:"min=5s,max=10m"`
 	AccessTTL      time.Duration `flag:"access-ttl" validate:"min=1m,max=24h"`
@@ -105,6 +106,7 @@ func (c *ServeConfig) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Issuer, "issuer", "", "public base `URL` of this server, the RFC 8414 issuer (default http://ADDR)")
 	fs.StringVar(&c.RedisURL, "redis", "", "Redis `URL`: redis://[user:pass@]host:port[/db], rediss:// for TLS, redis+cluster://host:port?addr=host2:port2 for Redis Cluster; empty runs the embedded in-process store (data is lost on exit)")
 	fs.BoolVar(&c.Demo, "demo", false, "load demo data (an operator with two websites, a plugin, a resource server) and print how to try it")
+	fs.StringVar(&c.DemoAPIAddr, "demo-api-addr", "", "`host:port` of the demo REST API that --demo starts beside the server (default: the port after --addr's; a free port when that is 0)")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the admin API (32+ characters); when unset and none exists, one is generated and printed once")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", 60*time.Second, "authorization code `lifetime`")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", time.Hour, "access token `lifetime`")

@@ -161,8 +161,9 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		ln.Close()
 		return err
 	}
+	var demoAPISecret string
 	if cfg.Demo {
-		if err := seedDemo(ctx, store, issuer, stdout); err != nil {
+		if demoAPISecret, err = seedDemo(ctx, store, issuer, stdout); err != nil {
 			ln.Close()
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -192,6 +193,15 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		servers = append(servers, newHTTPServer(w.AdminHandler(), log))
 		listeners = append(listeners, aln)
 		fmt.Fprintf(stdout, "scopegate: admin API on http://%s/admin/v1/\n", aln.Addr())
+	}
+	if cfg.Demo {
+		dln, api, err := listenDemoAPI(ctx, cfg, ln.Addr(), demoAPISecret, log, stdout)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		servers = append(servers, newHTTPServer(api, log))
+		listeners = append(listeners, dln)
 	}
 	// This line is the contract tests and scripts wait for.
 	fmt.Fprintf(stdout, "scopegate: listening on %s (issuer %s)\n", base, issuer)
