@@ -301,6 +301,10 @@ func (a *demoAPI) billUsage(w http.ResponseWriter, r *http.Request) {
 func (a *demoAPI) realtime(w http.ResponseWriter, r *http.Request) {
 	tok, _ := resource.FromContext(r.Context())
 	website := r.PathValue("website_id")
+	// Subscribe before the first byte goes out: a client that has seen the
+	// stream open misses nothing published after.
+	sub := a.subscribe(website)
+	defer a.unsubscribe(website, sub)
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
 	h := w.Header()
@@ -312,8 +316,6 @@ func (a *demoAPI) realtime(w http.ResponseWriter, r *http.Request) {
 	if rc.Flush() != nil {
 		return
 	}
-	sub := a.subscribe(website)
-	defer a.unsubscribe(website, sub)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	recheck := time.NewTicker(time.Second)
