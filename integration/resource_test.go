@@ -229,7 +229,9 @@ func TestDemoAPIBillNeedsAPluginToken(t *testing.T) {
 	}
 	site := d.website(t, d.biller, "site-1")
 	usage := map[string]any{"name": "Messages translated", "units": 120, "price": 5}
-	bill := func(plugin string) string { return api.URL + "/v1/plugins/subscription/site-1/" + plugin + "/bill/usage" }
+	bill := func(plugin string) string {
+		return api.URL + "/v1/plugins/subscription/site-1/" + plugin + "/bill/usage"
+	}
 
 	if a := callAPI(t, "POST", bill(d.biller.ID), cc.AccessToken, usage); a.status != 202 {
 		t.Fatalf("client-credentials token: %d %q %v", a.status, a.auth, a.body)
