@@ -39,7 +39,7 @@ type env struct {
 	rsSecret      string
 }
 
-func newEnv(t *testing.T, cacheTTL time.Duration) *env {
+func newEnv(t testing.TB, cacheTTL time.Duration) *env {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: redistest.StartServer(t)})
 	store := storage.NewRedis(rdb, storage.RedisOptions{})
@@ -98,7 +98,7 @@ func newEnv(t *testing.T, cacheTTL time.Duration) *env {
 	return e
 }
 
-func (e *env) token(t *testing.T, scope ...string) string {
+func (e *env) token(t testing.TB, scope ...string) string {
 	t.Helper()
 	cc := clientcredentials.Config{ClientID: "plugin", ClientSecret: e.plugin, TokenURL: e.auth.URL + "/oauth/token", Scopes: scope}
 	tok, err := cc.Token(context.Background())
