@@ -56,6 +56,7 @@ type Redis struct {
 	maxLen int64
 	sets   scopeCache
 	shards shardCounts
+	cc     ccGrants
 }
 
 var _ Store = (*Redis)(nil)

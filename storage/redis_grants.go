@@ -232,17 +232,78 @@ func (r *Redis) grantIndex(clientID, websiteID string) (string, error) {
 	return "", errors.New("storage: ListGrants needs exactly one of client ID and website ID")
 }
 
-// ClientCredentialsGrant returns the client's live client-credentials grant,
-// creating g when there is none. Concurrent callers all get the same grant:
-// the client's pointer to it ({c:<id>}:cc) is swapped by compare-and-set.
-func (r *Redis) ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, error) {
+// IssueClientCredentials mints an access token with t's scopes and times
+// in the client's live client-credentials grant, creating g when there is
+// none, and returns the token's value and its grant. Concurrent callers
+// all use one grant: the client's pointer to it ({c:<id>}:cc) is swapped by
+// compare-and-set.
+//
+// The store remembers each client's grant ID in process, so the steady
+// state (the grant is live and known here) is one script on the grant's
+// slot: one round trip that checks the grant, writes the token and extends
+// the grant. Only the first call of a process for a client, and the call
+// after the grant was revoked or expired, read the pointer and create
+// (and index) a new grant first.
+func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (string, Grant, error) {
 	if g.WebsiteID != "" || g.OperatorID != "" {
-		return Grant{}, errors.New("storage: a client-credentials grant has no website and no operator")
+		return "", Grant{}, errors.New("storage: a client-credentials grant has no website and no operator")
 	}
 	now := r.now()
 	if err := r.prepareGrant(&g, now); err != nil {
-		return Grant{}, err
+		return "", Grant{}, err
 	}
+	if t.Kind != 0 && t.Kind != token.Access {
+		return "", Grant{}, fmt.Errorf("storage: client credentials issue access tokens, not a %s", t.Kind)
+	}
+	if t.ExpiresAt.IsZero() {
+		return "", Grant{}, errors.New("storage: token to store has no expiry")
+	}
+	t.Kind, t.ClientID = token.Access, g.ClientID
+	if t.IssuedAt.IsZero() {
+		t.IssuedAt = now
+	}
+	if _, err := r.saveScopeSets(ctx, g.Scopes, t.Scopes); err != nil {
+		return "", Grant{}, err
+	}
+	gid, known := r.cc.get(g.ClientID)
+	for range 3 {
+		if !known {
+			cur, err := r.ccGrant(ctx, g, now)
+			if err != nil {
+				return "", Grant{}, err
+			}
+			gid = cur.ID
+			r.cc.put(g.ClientID, gid)
+		}
+		value := token.New(token.Access, gid)
+		h := token.Hash(value)
+		ss := scopeSetID(t.Scopes)
+		res, err := ccIssueScript.Run(ctx, r.rdb, []string{r.k.grant(gid)}, now.UnixMilli(), msArg(t.ExpiresAt), g.ClientID,
+			1, tokenField(h), tokenHeader(t), ss, 0).Slice()
+		if err != nil {
+			return "", Grant{}, unavailable("issue client-credentials token", err)
+		}
+		if ok, _ := res[0].(int64); ok == 1 {
+			cur, err := r.grantFrom(ctx, gid, metaOf(res[1:]), now)
+			if err != nil {
+				return "", Grant{}, err
+			}
+			if exp := time.UnixMilli(msArg(t.ExpiresAt)); exp.After(cur.ExpiresAt) {
+				cur.ExpiresAt = exp // as the script just extended it
+			}
+			return value, cur, nil
+		}
+		// Revoked, expired or gone: the pointer decides what comes next.
+		r.cc.forget(g.ClientID, gid)
+		known = false
+	}
+	return "", Grant{}, fmt.Errorf("%w: client-credentials grant of %s", ErrConflict, g.ClientID)
+}
+
+// ccGrant returns the client's live client-credentials grant, creating g
+// (prepared) when there is none: the pointer is read, and a new grant is
+// created, indexed and then installed by compare-and-set.
+func (r *Redis) ccGrant(ctx context.Context, g Grant, now time.Time) (Grant, error) {
 	ptr := r.k.clientCC(g.ClientID)
 	created := false
 	// Whatever we return, a grant we created and did not install goes.
@@ -290,6 +351,41 @@ func (r *Redis) ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, err
 	}
 	drop()
 	return Grant{}, fmt.Errorf("%w: client-credentials grant of %s", ErrConflict, g.ClientID)
+}
+
+// ccGrants remembers each client's client-credentials grant ID in process.
+// A stale entry costs one script run that finds the grant dead, never a
+// token in a dead grant: the issuing script checks the grant every time.
+type ccGrants struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+const ccGrantsMax = 1 << 14
+
+func (c *ccGrants) get(clientID string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.m[clientID]
+	return id, ok
+}
+
+func (c *ccGrants) put(clientID, grantID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= ccGrantsMax {
+		c.m = make(map[string]string) // bound memory: refill on demand
+	}
+	c.m[clientID] = grantID
+}
+
+// forget drops clientID's entry if it still names grantID.
+func (c *ccGrants) forget(clientID, grantID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[clientID] == grantID {
+		delete(c.m, clientID)
+	}
 }
 
 // prepared is a batch of tokens ready for a script: all of one grant.

@@ -132,6 +132,17 @@ issue(KEYS[1], g, now, ARGV[2], 3, 2)
 return 1
 `)
 
+// ccIssueScript (IssueClientCredentials): KEYS grant; ARGV now, newexp,
+// client ID, then the issue arguments. Stores the token only in a live
+// grant of that client. Returns {1, g, c, w, o} or {0}.
+var ccIssueScript = redis.NewScript(luaPrelude + `
+local now = tonumber(ARGV[1])
+local m = redis.call('HMGET', KEYS[1], 'g', 'c', 'w', 'o')
+if not glive(m[1], now) or m[2] ~= ARGV[3] then return {0} end
+issue(KEYS[1], m[1], now, ARGV[2], 4, 2)
+return {1, m[1], m[2], m[3], m[4]}
+`)
+
 // usedCheck is the common start of the code and refresh scripts: KEYS
 // grant; ARGV now, field, kind. It returns early with {0} (not found) or
 // {2, grants, tokens} (replayed: the grant is revoked now).

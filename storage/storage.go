@@ -249,9 +249,13 @@ type Grants interface {
 	// ListGrants lists live (unexpired, unrevoked) grants of a client or a
 	// website (exactly one of the two is set).
 	ListGrants(ctx context.Context, clientID, websiteID string) ([]Grant, error)
-	// ClientCredentialsGrant returns the client's live client-credentials
-	// grant, creating g when there is none.
-	ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, error)
+	// IssueClientCredentials mints an access token with t's scopes and
+	// times (t.Kind access or zero) in the client's live
+	// client-credentials grant, creating g when there is none, and returns
+	// the token's value and its grant. Concurrent callers share one grant.
+	// In the steady state (the grant is live and this store has used it
+	// before) it costs one round trip.
+	IssueClientCredentials(ctx context.Context, g Grant, t Token) (string, Grant, error)
 
 	// IssueTokens stores tokens into their (same) grant atomically, only if
 	// the grant is live (ErrGrantRevoked otherwise), and extends the grant's

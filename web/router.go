@@ -38,6 +38,9 @@ type Options struct {
 	// LeakedRate bounds POST /oauth/leaked per client IP per minute
 	// (default 30).
 	LeakedRate int
+	// Registry is what /metrics serves; the web layer registers its own
+	// counters on it. Nil: a new registry.
+	Registry *prometheus.Registry
 }
 
 // Server holds the routes' shared state. Build it with New.
@@ -68,7 +71,10 @@ func New(o Options) *Server {
 	if o.LeakedRate <= 0 {
 		o.LeakedRate = 30
 	}
-	reg := prometheus.NewRegistry()
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	s := &Server{
 		opts:    o,
 		p:       o.Provider,

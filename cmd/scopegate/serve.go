@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scopegate/scopegate/oauth"
@@ -168,10 +169,15 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		}
 	}
 
+	// One registry for /metrics: the web layer's counters and the
+	// Provider's (tokens issued, introspections).
+	reg := prometheus.NewRegistry()
 	provider := oauth.New(oauth.Config{
 		Issuer: issuer, CodeTTL: cfg.CodeTTL, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Logger: log,
+		Registerer: reg,
 	}, store)
 	w := web.New(web.Options{
+		Registry:       reg,
 		Provider:       provider,
 		Store:          store,
 		Logger:         log,

@@ -721,84 +721,104 @@ func testBigIndexes(e *env) {
 	}
 }
 
-func testClientCredentialsGrant(e *env) {
-	newCC := func() storage.Grant {
-		return storage.Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()}
+// cc issues a client-credentials access token of the plugin scopes for
+// clientID, living ttl, offering a new grant, and returns the token as a
+// NewToken of the grant it went into.
+func (e *env) cc(clientID string, scope scopes.Set, ttl time.Duration) (storage.NewToken, storage.Grant) {
+	e.t.Helper()
+	t := storage.Token{Kind: token.Access, ClientID: clientID, Scopes: scope, IssuedAt: e.now(), ExpiresAt: e.now().Add(ttl)}
+	v, g, err := e.s.IssueClientCredentials(e.ctx, storage.Grant{ID: token.NewID(), ClientID: clientID, Scopes: scopes.PluginScopes()}, t)
+	e.must(err, "IssueClientCredentials")
+	if kind, gid, err := token.Parse(v); err != nil || kind != token.Access || gid != g.ID {
+		e.t.Fatalf("IssueClientCredentials returned %.12s… (%v) for grant %s: not an access token of its grant", v, err, g.ID)
 	}
-	g1 := newCC()
-	got, err := e.s.ClientCredentialsGrant(e.ctx, g1)
-	e.must(err, "ClientCredentialsGrant")
-	if got.ID != g1.ID || got.ClientID != "c1" || got.Scopes != g1.Scopes || got.Revoked || !got.ExpiresAt.After(e.now()) {
-		e.t.Errorf("first ClientCredentialsGrant = %+v, want the new grant %s", got, g1.ID)
+	if g.ClientID != clientID || g.WebsiteID != "" || g.OperatorID != "" || g.Revoked || !g.ExpiresAt.After(e.now()) {
+		e.t.Errorf("IssueClientCredentials grant = %+v, want a live client-credentials grant of %s", g, clientID)
 	}
-	got, err = e.s.ClientCredentialsGrant(e.ctx, newCC())
-	e.must(err, "ClientCredentialsGrant")
-	if got.ID != g1.ID {
-		e.t.Errorf("second ClientCredentialsGrant = %s, want the live %s", got.ID, g1.ID)
-	}
-	e.issue(e.tok(token.Access, got, time.Hour))
+	t.GrantID = g.ID
+	return storage.NewToken{Value: v, Token: t}, g
+}
 
-	// Revoked: a new one.
-	_, err = e.s.RevokeGrant(e.ctx, g1.ID)
+func testIssueClientCredentials(e *env) {
+	narrow := scopes.MustParse(scopes.PluginScopes().Strings()[0])
+	t1, g1 := e.cc("c1", scopes.PluginScopes(), time.Hour)
+	if g1.Scopes != scopes.PluginScopes() {
+		e.t.Errorf("new grant scopes = %s, want the offered %s", g1.Scopes, scopes.PluginScopes())
+	}
+	t2, g := e.cc("c1", narrow, time.Hour)
+	if g.ID != g1.ID {
+		e.t.Errorf("second IssueClientCredentials used grant %s, want the live %s", g.ID, g1.ID)
+	}
+	e.live(t1, t2)
+	e.checkGrants("c1", "", g1)
+
+	// Revoked: a new grant, and the old tokens stay dead.
+	_, err := e.s.RevokeGrant(e.ctx, g1.ID)
 	e.must(err, "RevokeGrant")
-	g2 := newCC()
-	got, err = e.s.ClientCredentialsGrant(e.ctx, g2)
-	e.must(err, "ClientCredentialsGrant")
-	if got.ID != g2.ID {
-		e.t.Errorf("after revocation ClientCredentialsGrant = %s, want the new %s", got.ID, g2.ID)
+	t3, g2 := e.cc("c1", scopes.PluginScopes(), time.Hour)
+	if g2.ID == g1.ID {
+		e.t.Errorf("after revocation IssueClientCredentials used the revoked grant %s", g1.ID)
 	}
-	// Expired: a new one.
-	e.f.Clock.Advance(storage.EmptyGrantTTL + time.Second)
-	g3 := newCC()
-	got, err = e.s.ClientCredentialsGrant(e.ctx, g3)
-	e.must(err, "ClientCredentialsGrant")
-	if got.ID != g3.ID {
-		e.t.Errorf("after expiry ClientCredentialsGrant = %s, want the new %s", got.ID, g3.ID)
+	e.dead(t1, t2)
+	e.live(t3)
+	// Expired (tokens extend the grant; past the last one it is gone): a
+	// new grant.
+	e.f.Clock.Advance(time.Hour + time.Second)
+	e.dead(t3)
+	t4, g3 := e.cc("c1", scopes.PluginScopes(), time.Hour)
+	if g3.ID == g2.ID {
+		e.t.Errorf("after expiry IssueClientCredentials used the expired grant %s", g2.ID)
 	}
+	e.live(t4)
 	// Other clients have their own.
-	other, err := e.s.ClientCredentialsGrant(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c2"})
-	e.must(err, "ClientCredentialsGrant(c2)")
-	if other.ID == g3.ID || other.ClientID != "c2" {
-		e.t.Errorf("c2's grant = %+v", other)
+	t5, other := e.cc("c2", scopes.PluginScopes(), time.Hour)
+	if other.ID == g3.ID {
+		e.t.Errorf("c2 got c1's grant %s", g3.ID)
 	}
+	e.live(t4, t5)
 	e.checkGrants("c1", "", g3)
 
-	bad := newCC()
-	bad.WebsiteID = "w1"
-	if _, err := e.s.ClientCredentialsGrant(e.ctx, bad); err == nil {
-		e.t.Error("ClientCredentialsGrant with a website: no error")
+	bad := storage.Grant{ID: token.NewID(), ClientID: "c1", WebsiteID: "w1", Scopes: scopes.PluginScopes()}
+	tk := storage.Token{Scopes: narrow, ExpiresAt: e.now().Add(time.Hour)}
+	if _, _, err := e.s.IssueClientCredentials(e.ctx, bad, tk); err == nil {
+		e.t.Error("IssueClientCredentials with a website: no error")
+	}
+	tk.Kind = token.Refresh
+	if _, _, err := e.s.IssueClientCredentials(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c1"}, tk); err == nil {
+		e.t.Error("IssueClientCredentials of a refresh token: no error")
 	}
 }
 
-func testClientCredentialsGrantRace(e *env) {
+func testIssueClientCredentialsRace(e *env) {
 	const n = 50
-	ids := make([]string, n)
+	toks := make([]storage.NewToken, n)
 	errs := race(n, func(i int) error {
-		g, err := e.s.ClientCredentialsGrant(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()})
-		ids[i] = g.ID
+		t := storage.Token{Kind: token.Access, ClientID: "c1", Scopes: scopes.PluginScopes(), IssuedAt: e.now(), ExpiresAt: e.now().Add(time.Hour)}
+		v, g, err := e.s.IssueClientCredentials(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()}, t)
+		t.GrantID = g.ID
+		toks[i] = storage.NewToken{Value: v, Token: t}
 		return err
 	})
 	for i, err := range errs {
 		if err != nil {
-			e.t.Errorf("goroutine %d: %v", i, err)
+			e.t.Fatalf("goroutine %d: %v", i, err)
 		}
 	}
-	for i := range ids {
-		if ids[i] != ids[0] {
-			e.t.Fatalf("concurrent ClientCredentialsGrant returned %s and %s, want one grant", ids[0], ids[i])
+	for i := range toks {
+		if toks[i].GrantID != toks[0].GrantID {
+			e.t.Fatalf("concurrent IssueClientCredentials used grants %s and %s, want one grant", toks[0].GrantID, toks[i].GrantID)
 		}
 	}
-	e.checkGrants("c1", "", storage.Grant{ID: ids[0]})
+	e.live(toks...)
+	e.checkGrants("c1", "", storage.Grant{ID: toks[0].GrantID})
 }
 
 func testExpiredTokensPruned(e *env) {
 	// A client-credentials grant lives on as long as it issues tokens; its
 	// expired tokens must not pile up.
-	g, err := e.s.ClientCredentialsGrant(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()})
-	e.must(err, "ClientCredentialsGrant")
 	const n, live = 600, 10
 	for range n {
-		e.issue(e.tok(token.Access, g, live*time.Minute))
+		e.cc("c1", scopes.PluginScopes(), live*time.Minute)
 		e.f.Clock.Advance(time.Minute)
 	}
 	if stored := e.countElements("hash"); stored > 4*live+64 {

@@ -524,8 +524,8 @@ func everyCall(e *env, s storage.Store) []struct {
 		{"CreateGrant", func() error { return s.CreateGrant(ctx, g) }},
 		{"GetGrant", func() error { _, err := s.GetGrant(ctx, g.ID); return err }},
 		{"ListGrants", func() error { _, err := s.ListGrants(ctx, "c1", ""); return err }},
-		{"ClientCredentialsGrant", func() error {
-			_, err := s.ClientCredentialsGrant(ctx, storage.Grant{ID: token.NewID(), ClientID: "c1"})
+		{"IssueClientCredentials", func() error {
+			_, _, err := s.IssueClientCredentials(ctx, storage.Grant{ID: token.NewID(), ClientID: "c1"}, storage.Token{ExpiresAt: e.now().Add(time.Hour)})
 			return err
 		}},
 		{"IssueTokens", func() error { return s.IssueTokens(ctx, access) }},
