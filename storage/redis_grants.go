@@ -484,7 +484,10 @@ func (r *Redis) LookupToken(ctx context.Context, value string) (Token, Grant, er
 	var vals []any
 	var params string
 	if kind != token.Code {
-		vals, err = r.rdb.HMGet(ctx, gk, "g", "c", "w", "o", tokenField(h)).Result()
+		// HMGet would box each field name; constants box for free.
+		cmd := redis.NewSliceCmd(ctx, "hmget", gk, "g", "c", "w", "o", tokenField(h))
+		_ = r.rdb.Process(ctx, cmd) // the error is the command's
+		vals, err = cmd.Result()
 	} else {
 		var hm *redis.SliceCmd
 		var get *redis.StringCmd
