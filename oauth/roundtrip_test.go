@@ -28,7 +28,6 @@ func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 	}
 }
 
-
 // TestHotPathRoundTrips counts the Redis round trips of a warm request on
 // the paths resource servers and plugins call all the time: a
 // client-credentials token and an introspection cost one each; nothing
