@@ -149,9 +149,14 @@
 // UpdateClient and DecideLine are optimistic transactions (WATCH, MULTI)
 // on the client's slot, retried with jitter, ErrConflict after 20 lost
 // races; DecideLine changes the review and the client's approved maximum in
-// one MULTI. ClientCredentialsGrant installs a new grant with a
-// compare-and-set script on the client's pointer, so concurrent callers all
-// get the same grant.
+// one MULTI. IssueClientCredentials remembers each client's
+// client-credentials grant in process and mints into it with one script on
+// the grant's slot (live? the client's? store the token, extend the grant):
+// one round trip in the steady state. When the grant is unknown to the
+// process, revoked or expired, it reads the pointer P:{c:<id>}:cc and, if
+// that names no live grant, creates and indexes a new one and installs it
+// with a compare-and-set script on the pointer, so concurrent callers (on
+// any instance) all use the same grant.
 //
 // Adding to an index is one script on the owner's slot (check the shard
 // count, add, split a shard when one has grown to indexSplitAt entries);
