@@ -138,7 +138,9 @@
 // GetCode and
 // GetRefresh (a used one revokes the grant), RedeemCode and RotateRefresh
 // (check unused, mark used, store the new tokens; of N concurrent callers
-// exactly one succeeds and the others revoke the grant), RevokeToken (the
+// exactly one succeeds and the others revoke the grant), RedeemChecked
+// (the same, after checking the caller's client ID, a code's redirect URI
+// and PKCE challenge, so that a redemption costs one round trip), RevokeToken (the
 // token must be in its grant: a well-formed forgery naming a real grant
 // revokes nothing) and RevokeGrant (flag the grant revoked, delete its live
 // tokens). The revoked flag and the deletion take effect for the very next

@@ -427,8 +427,15 @@ func (r *Redis) prepareTokens(toks []NewToken, wantGrant string, now time.Time) 
 			t.IssuedAt = now
 		}
 		h := token.Hash(nt.Value)
-		p.args = append(p.args, tokenField(h), tokenHeader(t), scopeSetID(t.Scopes))
-		p.sets = append(p.sets, t.Scopes)
+		if nt.SameScopes {
+			if kind == token.Code {
+				return prepared{}, errors.New("storage: a code cannot take the presented token's scopes")
+			}
+			p.args = append(p.args, tokenField(h), tokenHeader(t), "=")
+		} else {
+			p.args = append(p.args, tokenField(h), tokenHeader(t), scopeSetID(t.Scopes))
+			p.sets = append(p.sets, t.Scopes)
+		}
 		if kind == token.Code {
 			p.sideKeys = append(p.sideKeys, r.k.codeParams(gid, h))
 			side = append(side, encodeCodeParams(t), ttlMillis(t.ExpiresAt, now))
@@ -629,6 +636,68 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 		return replayed(res)
 	}
 	return notFound(want.String())
+}
+
+// RedeemChecked is RedeemCode or RotateRefresh (by the token's kind) with
+// want checked in the same script: one round trip. Tokens with SameScopes
+// are stored with the presented token's scopes, returned with the grant.
+func (r *Redis) RedeemChecked(ctx context.Context, value string, want Redemption, toks ...NewToken) (Grant, scopes.Set, error) {
+	kind, gid, err := token.Parse(value)
+	if err != nil || kind == token.Access {
+		return Grant{}, scopes.Set{}, notFound("code or refresh token")
+	}
+	now := r.now()
+	p, err := r.prepareTokens(toks, gid, now)
+	if err != nil {
+		return Grant{}, scopes.Set{}, err
+	}
+	keep, keepCap := time.Time{}, time.Time{}
+	if kind == token.Code {
+		keep = now.Add(UsedCodeRetention)
+	} else {
+		keepCap = now.Add(UsedRefreshRetention)
+	}
+	newExp := p.newExpiry
+	if keep.After(newExp) {
+		newExp = keep
+	}
+	h := token.Hash(value)
+	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
+		return Grant{}, scopes.Set{}, err
+	}
+	pkce := "0"
+	if want.RequirePKCE {
+		pkce = "1"
+	}
+	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
+	args := append([]any{now.UnixMilli(), tokenField(h), string(rune(kind)), msArg(keep), msArg(keepCap), msArg(newExp),
+		want.ClientID, want.RedirectURI, want.Challenge, pkce}, p.args...)
+	res, err := redeemCheckedScript.Run(ctx, r.rdb, keys, args...).Slice()
+	if err != nil {
+		return Grant{}, scopes.Set{}, unavailable("redeem "+kind.String(), err)
+	}
+	switch res[0].(int64) {
+	case 1:
+		g, err := r.grantFrom(ctx, gid, metaOf(res[1:5]), now)
+		if err != nil {
+			return Grant{}, scopes.Set{}, err
+		}
+		ssid, _ := res[5].(string)
+		set, err := r.scopeSet(ctx, ssid)
+		if err != nil {
+			return Grant{}, scopes.Set{}, err
+		}
+		if newExp.After(g.ExpiresAt) {
+			g.ExpiresAt = time.UnixMilli(msArg(newExp)) // as the script just extended it
+		}
+		return g, set, nil
+	case 2:
+		return Grant{}, scopes.Set{}, replayed(res)
+	case 3:
+		what, _ := res[1].(string)
+		return Grant{}, scopes.Set{}, &MismatchError{What: what}
+	}
+	return Grant{}, scopes.Set{}, notFound(kind.String())
 }
 
 // RedeemCode atomically marks the code used and stores toks (which must

@@ -107,6 +107,7 @@ var tests = []struct {
 	{"RefreshRace", testRefreshRace},
 	{"WrongKind", testWrongKind},
 	{"RedeemWithForeignTokens", testRedeemWithForeignTokens},
+	{"RedeemChecked", testRedeemChecked},
 	{"RevokeToken", testRevokeToken},
 	{"RevokeTokenForged", testRevokeTokenForged},
 	{"RevokeGrant", testRevokeGrant},

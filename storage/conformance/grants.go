@@ -866,3 +866,89 @@ func testNoRawSecretsAtRest(e *env) {
 		}
 	}
 }
+
+// same marks toks to take the presented token's scopes, as RedeemChecked
+// stores them; their Scopes are set to want for the live checks.
+func same(want scopes.Set, toks ...storage.NewToken) []storage.NewToken {
+	for i := range toks {
+		toks[i].SameScopes = true
+		toks[i].Scopes = want
+	}
+	return toks
+}
+
+func (e *env) wantMismatch(err error, what, call string) {
+	e.t.Helper()
+	var m *storage.MismatchError
+	if !errors.As(err, &m) || m.What != what {
+		e.t.Errorf("%s: %v, want a MismatchError %q", call, err, what)
+	}
+}
+
+func testRedeemChecked(e *env) {
+	g := e.grant("c1", "w1", time.Time{})
+	code := e.code(g)
+	code.Scopes = narrower()
+	e.issue(code)
+	const verifierS256 = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" // e.code's challenge
+	ok := storage.Redemption{ClientID: "c1", RedirectURI: code.RedirectURI, Challenge: verifierS256}
+	for _, tc := range []struct {
+		what string
+		want storage.Redemption
+	}{
+		{"client_id", storage.Redemption{ClientID: "c2", RedirectURI: ok.RedirectURI, Challenge: verifierS256}},
+		{"redirect_uri", storage.Redemption{ClientID: "c1", RedirectURI: ok.RedirectURI + "x", Challenge: verifierS256}},
+		{"code_verifier_missing", storage.Redemption{ClientID: "c1", RedirectURI: ok.RedirectURI}},
+		{"code_verifier", storage.Redemption{ClientID: "c1", RedirectURI: ok.RedirectURI, Challenge: "x" + verifierS256[1:]}},
+	} {
+		_, _, err := e.s.RedeemChecked(e.ctx, code.Value, tc.want, same(scopes.Set{}, e.tok(token.Access, g, time.Hour))...)
+		e.wantMismatch(err, tc.what, "RedeemChecked with a bad "+tc.what)
+	}
+	e.live(code) // nothing consumed by the refusals
+	toks := same(code.Scopes, e.tok(token.Access, g, time.Hour), e.tok(token.Refresh, g, 24*time.Hour))
+	gg, set, err := e.s.RedeemChecked(e.ctx, code.Value, ok, toks...)
+	e.must(err, "RedeemChecked(code)")
+	if gg.ID != g.ID || gg.ClientID != "c1" || gg.WebsiteID != "w1" || set != code.Scopes {
+		e.t.Errorf("RedeemChecked = %+v, %s; want grant %s and the code's scopes %s", gg, set, g.ID, code.Scopes)
+	}
+	e.live(toks...)
+	e.dead(code)
+
+	// A refresh token: the client is checked; the new tokens take the
+	// presented refresh token's scopes.
+	refresh := toks[1]
+	_, _, err = e.s.RedeemChecked(e.ctx, refresh.Value, storage.Redemption{ClientID: "c2"}, same(scopes.Set{}, e.tok(token.Access, g, time.Hour))...)
+	e.wantMismatch(err, "client_id", "RedeemChecked(refresh) by another client")
+	next := same(code.Scopes, e.tok(token.Access, g, time.Hour), e.tok(token.Refresh, g, 24*time.Hour))
+	_, set, err = e.s.RedeemChecked(e.ctx, refresh.Value, storage.Redemption{ClientID: "c1"}, next...)
+	e.must(err, "RedeemChecked(refresh)")
+	if set != code.Scopes {
+		e.t.Errorf("RedeemChecked(refresh) scopes = %s, want %s", set, code.Scopes)
+	}
+	e.live(next...)
+	e.dead(refresh)
+
+	// Replays revoke the grant, as RedeemCode's and RotateRefresh's do.
+	_, _, err = e.s.RedeemChecked(e.ctx, refresh.Value, storage.Redemption{ClientID: "c1"}, same(scopes.Set{}, e.tok(token.Access, g, time.Hour))...)
+	e.wantErr(err, storage.ErrReplayed, "RedeemChecked of a used refresh token")
+	e.dead(next...)
+
+	// A code without PKCE: refused when PKCE is required or a verifier
+	// is sent.
+	g2 := e.grant("c1", "w1", time.Time{})
+	plain := e.code(g2)
+	plain.CodeChallenge, plain.CodeChallengeMethod = "", ""
+	e.issue(plain)
+	_, _, err = e.s.RedeemChecked(e.ctx, plain.Value, storage.Redemption{ClientID: "c1", RedirectURI: plain.RedirectURI, RequirePKCE: true},
+		same(scopes.Set{}, e.tok(token.Access, g2, time.Hour))...)
+	e.wantMismatch(err, "pkce_required", "RedeemChecked without PKCE when required")
+	_, _, err = e.s.RedeemChecked(e.ctx, plain.Value, storage.Redemption{ClientID: "c1", RedirectURI: plain.RedirectURI, Challenge: verifierS256},
+		same(scopes.Set{}, e.tok(token.Access, g2, time.Hour))...)
+	e.wantMismatch(err, "code_verifier_unexpected", "RedeemChecked with a verifier for a code without PKCE")
+	a := same(g2.Scopes, e.tok(token.Access, g2, time.Hour))
+	_, _, err = e.s.RedeemChecked(e.ctx, plain.Value, storage.Redemption{ClientID: "c1", RedirectURI: plain.RedirectURI}, a...)
+	e.must(err, "RedeemChecked(code without PKCE)")
+	e.live(a...)
+	_, _, err = e.s.RedeemChecked(e.ctx, e.tok(token.Access, g2, time.Hour).Value, storage.Redemption{ClientID: "c1"})
+	e.wantErr(err, storage.ErrNotFound, "RedeemChecked of an access token")
+}

@@ -534,6 +534,10 @@ func everyCall(e *env, s storage.Store) []struct {
 		{"RedeemCode", func() error { return s.RedeemCode(ctx, code, access) }},
 		{"GetRefresh", func() error { _, _, err := s.GetRefresh(ctx, refresh); return err }},
 		{"RotateRefresh", func() error { return s.RotateRefresh(ctx, refresh, access) }},
+		{"RedeemChecked", func() error {
+			_, _, err := s.RedeemChecked(ctx, refresh, storage.Redemption{ClientID: "c1"}, access)
+			return err
+		}},
 		{"RevokeToken", func() error { _, err := s.RevokeToken(ctx, refresh); return err }},
 		{"RevokeGrant", func() error { _, err := s.RevokeGrant(ctx, g.ID); return err }},
 		{"RevokeClient", func() error { _, err := s.RevokeClient(ctx, "c1"); return err }},
