@@ -158,7 +158,10 @@
 // process, revoked or expired, it reads the pointer P:{c:<id>}:cc and, if
 // that names no live grant, creates and indexes a new one and installs it
 // with a compare-and-set script on the pointer, so concurrent callers (on
-// any instance) all use the same grant.
+// any instance) all use the same grant. A grant that holds
+// ccGrantMaxFields fields (about 117 tokens) counts as full and is
+// replaced the same way, so a busy plugin's tokens are spread over
+// listpack-sized grants instead of one hash of millions of fields.
 //
 // Adding to an index is one script on the owner's slot (check the shard
 // count, add, split a shard when one has grown to indexSplitAt entries);

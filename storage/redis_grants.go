@@ -242,8 +242,8 @@ func (r *Redis) grantIndex(clientID, websiteID string) (string, error) {
 // state (the grant is live and known here) is one script on the grant's
 // slot: one round trip that checks the grant, writes the token and extends
 // the grant. Only the first call of a process for a client, and the call
-// after the grant was revoked or expired, read the pointer and create
-// (and index) a new grant first.
+// after the grant was revoked, expired or filled up (ccGrantMaxFields),
+// read the pointer and create (and index) a new grant first.
 func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (string, Grant, error) {
 	if g.WebsiteID != "" || g.OperatorID != "" {
 		return "", Grant{}, errors.New("storage: a client-credentials grant has no website and no operator")
@@ -266,9 +266,13 @@ func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (s
 		return "", Grant{}, err
 	}
 	gid, known := r.cc.get(g.ClientID)
-	for range 3 {
+	full := ""
+	for attempt := range 5 {
 		if !known {
-			cur, err := r.ccGrant(ctx, g, now)
+			if attempt > 0 {
+				g.ID = token.NewID() // the offered ID may be taken by now
+			}
+			cur, err := r.ccGrant(ctx, g, full, now)
 			if err != nil {
 				return "", Grant{}, err
 			}
@@ -279,7 +283,7 @@ func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (s
 		h := token.Hash(value)
 		ss := scopeSetID(t.Scopes)
 		res, err := ccIssueScript.Run(ctx, r.rdb, []string{r.k.grant(gid)}, now.UnixMilli(), msArg(t.ExpiresAt), g.ClientID,
-			1, tokenField(h), tokenHeader(t), ss, 0).Slice()
+			ccGrantMaxFields, 1, tokenField(h), tokenHeader(t), ss, 0).Slice()
 		if err != nil {
 			return "", Grant{}, unavailable("issue client-credentials token", err)
 		}
@@ -293,17 +297,30 @@ func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (s
 			}
 			return value, cur, nil
 		}
-		// Revoked, expired or gone: the pointer decides what comes next.
+		// Revoked, expired, gone or full: the pointer decides what comes
+		// next (a full grant is replaced even though it is live).
 		r.cc.forget(g.ClientID, gid)
 		known = false
+		if len(res) > 1 {
+			full = gid
+		}
 	}
 	return "", Grant{}, fmt.Errorf("%w: client-credentials grant of %s", ErrConflict, g.ClientID)
 }
 
+// ccGrantMaxFields is how many fields a client-credentials grant's hash
+// holds before the next token goes to a new grant: below Redis's
+// hash-max-listpack-entries (128), so the hash stays a compact listpack
+// (some 31 bytes a token) and the prune that scans it stays short. One
+// grant for a busy plugin's every token would grow to millions of fields,
+// and its prune would block Redis for seconds.
+const ccGrantMaxFields = 120
+
 // ccGrant returns the client's live client-credentials grant, creating g
-// (prepared) when there is none: the pointer is read, and a new grant is
-// created, indexed and then installed by compare-and-set.
-func (r *Redis) ccGrant(ctx context.Context, g Grant, now time.Time) (Grant, error) {
+// (prepared) when there is none or when the pointer still names full: the
+// pointer is read, and a new grant is created, indexed and then installed
+// by compare-and-set.
+func (r *Redis) ccGrant(ctx context.Context, g Grant, full string, now time.Time) (Grant, error) {
 	ptr := r.k.clientCC(g.ClientID)
 	created := false
 	// Whatever we return, a grant we created and did not install goes.
@@ -323,7 +340,7 @@ func (r *Redis) ccGrant(ctx context.Context, g Grant, now time.Time) (Grant, err
 			drop()
 			return Grant{}, unavailable("client-credentials grant", err)
 		}
-		if cur != "" && cur != g.ID {
+		if cur != "" && cur != g.ID && cur != full {
 			old, err := r.GetGrant(ctx, cur)
 			switch {
 			case err == nil && !old.Revoked && old.ClientID == g.ClientID:

@@ -133,13 +133,15 @@ return 1
 `)
 
 // ccIssueScript (IssueClientCredentials): KEYS grant; ARGV now, newexp,
-// client ID, then the issue arguments. Stores the token only in a live
-// grant of that client. Returns {1, g, c, w, o} or {0}.
+// client ID, the most fields the grant may hold, then the issue arguments.
+// Stores the token only in a live grant of that client that is not full.
+// Returns {1, g, c, w, o}, {0} (not live) or {0, 'full'}.
 var ccIssueScript = redis.NewScript(luaPrelude + `
 local now = tonumber(ARGV[1])
 local m = redis.call('HMGET', KEYS[1], 'g', 'c', 'w', 'o')
 if not glive(m[1], now) or m[2] ~= ARGV[3] then return {0} end
-issue(KEYS[1], m[1], now, ARGV[2], 4, 2)
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return {0, 'full'} end
+issue(KEYS[1], m[1], now, ARGV[2], 5, 2)
 return {1, m[1], m[2], m[3], m[4]}
 `)
 

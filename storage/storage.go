@@ -276,9 +276,10 @@ type Grants interface {
 	// IssueClientCredentials mints an access token with t's scopes and
 	// times (t.Kind access or zero) in the client's live
 	// client-credentials grant, creating g when there is none, and returns
-	// the token's value and its grant. Concurrent callers share one grant.
-	// In the steady state (the grant is live and this store has used it
-	// before) it costs one round trip.
+	// the token's value and its grant. Concurrent callers share one grant;
+	// a grant holds about a hundred tokens, then the next goes to a new
+	// one. In the steady state (the grant is live and this store has used
+	// it before) it costs one round trip.
 	IssueClientCredentials(ctx context.Context, g Grant, t Token) (string, Grant, error)
 
 	// IssueTokens stores tokens into their (same) grant atomically, only if

@@ -118,6 +118,7 @@ var tests = []struct {
 	{"BigIndexes", testBigIndexes},
 	{"IssueClientCredentials", testIssueClientCredentials},
 	{"IssueClientCredentialsRace", testIssueClientCredentialsRace},
+	{"ClientCredentialsSpread", testClientCredentialsSpread},
 	{"ExpiredTokensPruned", testExpiredTokensPruned},
 	{"NoRawSecretsAtRest", testNoRawSecretsAtRest},
 	{"Sessions", testSessions},

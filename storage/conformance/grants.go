@@ -789,6 +789,36 @@ func testIssueClientCredentials(e *env) {
 	}
 }
 
+// testClientCredentialsSpread: a busy client's tokens are spread over
+// grants of bounded size (one grant for all would grow without bound), all
+// live, all listed, all revoked with the client.
+func testClientCredentialsSpread(e *env) {
+	const n = 300
+	toks := make([]storage.NewToken, n)
+	perGrant := map[string]int{}
+	for i := range toks {
+		toks[i], _ = e.cc("c1", scopes.PluginScopes(), time.Hour)
+		perGrant[toks[i].GrantID]++
+	}
+	if len(perGrant) < 2 {
+		e.t.Errorf("%d client-credentials tokens all went into one grant", n)
+	}
+	for id, k := range perGrant {
+		if k > 125 {
+			e.t.Errorf("grant %s holds %d tokens, want about a hundred at most", id, k)
+		}
+	}
+	e.live(toks...)
+	gs, err := e.s.ListGrants(e.ctx, "c1", "")
+	e.must(err, "ListGrants")
+	if len(gs) != len(perGrant) {
+		e.t.Errorf("ListGrants = %d grants, want %d", len(gs), len(perGrant))
+	}
+	rev, err := e.s.RevokeClient(e.ctx, "c1")
+	e.wantRevocation(rev, err, storage.Revocation{Grants: len(perGrant), Tokens: n}, "RevokeClient")
+	e.dead(toks...)
+}
+
 func testIssueClientCredentialsRace(e *env) {
 	const n = 50
 	toks := make([]storage.NewToken, n)
