@@ -272,7 +272,7 @@ func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (s
 			if attempt > 0 {
 				g.ID = token.NewID() // the offered ID may be taken by now
 			}
-			cur, err := r.ccGrant(ctx, g, full, now)
+			cur, err := r.cc.once(ctx, g.ClientID, func() (Grant, error) { return r.ccGrant(ctx, g, full, now) })
 			if err != nil {
 				return "", Grant{}, err
 			}
@@ -374,8 +374,9 @@ func (r *Redis) ccGrant(ctx context.Context, g Grant, full string, now time.Time
 // A stale entry costs one script run that finds the grant dead, never a
 // token in a dead grant: the issuing script checks the grant every time.
 type ccGrants struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu     sync.Mutex
+	m      map[string]string
+	flight map[string]*ccCall
 }
 
 const ccGrantsMax = 1 << 14
@@ -394,6 +395,41 @@ func (c *ccGrants) put(clientID, grantID string) {
 		c.m = make(map[string]string) // bound memory: refill on demand
 	}
 	c.m[clientID] = grantID
+}
+
+// ccCall is one ccGrant in flight, which concurrent callers for the same
+// client wait for instead of each creating a grant only one can install.
+type ccCall struct {
+	done chan struct{}
+	g    Grant
+	err  error
+}
+
+// once runs fn for clientID unless a run is in flight, whose result it then
+// shares.
+func (c *ccGrants) once(ctx context.Context, clientID string, fn func() (Grant, error)) (Grant, error) {
+	c.mu.Lock()
+	if call, ok := c.flight[clientID]; ok {
+		c.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.g, call.err
+		case <-ctx.Done():
+			return Grant{}, unavailable("client-credentials grant", ctx.Err())
+		}
+	}
+	if c.flight == nil {
+		c.flight = make(map[string]*ccCall)
+	}
+	call := &ccCall{done: make(chan struct{})}
+	c.flight[clientID] = call
+	c.mu.Unlock()
+	call.g, call.err = fn()
+	c.mu.Lock()
+	delete(c.flight, clientID)
+	c.mu.Unlock()
+	close(call.done)
+	return call.g, call.err
 }
 
 // forget drops clientID's entry if it still names grantID.
