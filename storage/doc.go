@@ -72,7 +72,8 @@
 //	P:emails             hash    operator e-mail → operator ID (uniqueness)
 //	P:reviews            hash    review ID → client ID (to find a review's slot)
 //	P:reviews:pending    zset    reviews with undecided lines; score = created (ms)
-//	P:audit              stream  audit events, field "e" = event JSON; MAXLEN ~ AuditMaxLen
+//	P:audit              stream  audit events, field "e" = event JSON; trimmed by time only
+//	                             (MINID ~ now - AuditRetention), never by count
 //	P:admin              hash    base64url SHA-256 of admin token → label
 //	P:session:<b64h>     string  session (JSON), keyed by base64url SHA-256 of its secret
 //

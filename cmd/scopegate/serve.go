@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		}
 		rdb = redis.NewUniversalClient(opts)
 	}
-	store := storage.NewRedis(rdb, storage.RedisOptions{})
+	store := storage.NewRedis(rdb, storage.RedisOptions{AuditRetention: cfg.AuditRetention})
 	defer store.Close()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := store.Ping(pctx)
