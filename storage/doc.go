@@ -77,6 +77,10 @@
 //	P:admin              hash    base64url SHA-256 of admin token → label
 //	P:session:<b64h>     string  session (JSON), keyed by base64url SHA-256 of its secret
 //
+//	Pub/sub channel (not a key)
+//	P:clients:changed    channel a client ID, published in the MULTI or pipeline that changes its
+//	                             record (SubscribeClientChanges; redis_pubsub.go)
+//
 // IDs that become part of keys (client, website, operator, review IDs) are
 // 1 to 200 printable ASCII characters without space, '{' or '}'; grant IDs
 // are token.NewID values. Invalid IDs are refused on create and are not

@@ -160,6 +160,7 @@ func (k keys) emails() string         { return k.p + ":emails" }
 func (k keys) reviews() string        { return k.p + ":reviews" }
 func (k keys) pendingReviews() string { return k.p + ":reviews:pending" }
 func (k keys) audit() string          { return k.p + ":audit" }
+func (k keys) clientChanges() string  { return k.p + ":clients:changed" } // a pub/sub channel
 func (k keys) adminTokens() string    { return k.p + ":admin" }
 func (k keys) session(h [32]byte) string {
 	return k.p + ":session:" + b64(h[:])
