@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scopegate/scopegate/oauth"
@@ -137,6 +139,15 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		}
 		rdb = redis.NewUniversalClient(opts)
 	}
+	// One registry for everything /metrics shows: Redis round trips here,
+	// the web server's own, Go's runtime and the process.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	redisMetrics, merr := storage.NewRedisMetrics(reg)
+	if merr != nil {
+		return merr
+	}
+	rdb.AddHook(redisMetrics)
 	store := storage.NewRedis(rdb, storage.RedisOptions{AuditRetention: cfg.AuditRetention})
 	defer store.Close()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -186,6 +197,8 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		SeparateAdmin:  cfg.AdminAddr != "",
 		Demo:           cfg.Demo,
 		TrustedProxies: cfg.TrustedProxies,
+		Registry:       reg,
+		Pprof:          cfg.Pprof,
 	})
 
 	servers := []*http.Server{newHTTPServer(w.Handler(), log)}
