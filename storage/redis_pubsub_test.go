@@ -16,7 +16,15 @@ import (
 // is announced with its ID, and a lost subscription, once go-redis has
 // re-established it, is announced as "" (forget everything).
 func TestClientChangesArePublished(t *testing.T) {
-	addr := redistest.StartServer(t)
+	t.Run("redis-server", func(t *testing.T) { testClientChanges(t, redistest.StartServer(t), true) })
+	// miniredis has no CLIENT KILL: only the announcements are checked.
+	t.Run("embedded", func(t *testing.T) {
+		rdb, _ := startEmbedded(t)
+		testClientChanges(t, addrOf(rdb), false)
+	})
+}
+
+func testClientChanges(t *testing.T, addr string, cut bool) {
 	ctx := t.Context()
 	newStore := func() (*storage.Redis, *redis.Client) {
 		rdb := redis.NewClient(&redis.Options{Addr: addr})
@@ -70,6 +78,9 @@ func TestClientChangesArePublished(t *testing.T) {
 	}
 	want("DeleteClient", "plg")
 
+	if !cut {
+		return
+	}
 	// Cut the subscriber's connection: go-redis reconnects, re-subscribes,
 	// and the store says to forget everything.
 	if err := rdb.ClientKillByFilter(ctx, "TYPE", "pubsub").Err(); err != nil {
