@@ -37,9 +37,9 @@ func TestAuditTrailSurvivesIssuance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Tokens are stored 200 per IssueTokens call (one script, one grant);
+	// Tokens are stored 500 per IssueTokens call (one script, one grant);
 	// each gets the token.issued event the issuance path appended.
-	const batch = 200
+	const batch = 500
 	var n atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, 1)
