@@ -21,29 +21,41 @@ import (
 //	                                         missing key, a lost WATCH race
 //	                                         or a script not yet loaded
 type RedisMetrics struct {
-	latency *prometheus.HistogramVec
-	errs    *prometheus.CounterVec
+	// One observer and counter per label, made up front: the hot path
+	// reads a map nobody writes, without the vectors' locks and hashing.
+	latency map[string]prometheus.Observer
+	errs    map[string]prometheus.Counter
 }
-
-var _ redis.Hook = (*RedisMetrics)(nil)
 
 // NewRedisMetrics registers the Redis metrics on reg.
 func NewRedisMetrics(reg prometheus.Registerer) (*RedisMetrics, error) {
-	m := &RedisMetrics{
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "scopegate_redis_round_trip_seconds",
-			Help:    "Time of one Redis round trip (a command, a pipeline or a MULTI), by command.",
-			Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 11), // 0.1 ms to about 1 s
-		}, []string{"cmd"}),
-		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scopegate_redis_errors_total",
-			Help: "Failed Redis round trips (network, timeout, server errors), by command.",
-		}, []string{"cmd"}),
-	}
-	for _, c := range []prometheus.Collector{m.latency, m.errs} {
+	latency := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "scopegate_redis_round_trip_seconds",
+		Help:    "Time of one Redis round trip (a command, a pipeline or a MULTI), by command.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2.5, 11), // 0.1 ms to about 1 s
+	}, []string{"cmd"})
+	errs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "scopegate_redis_errors_total",
+		Help: "Failed Redis round trips (network, timeout, server errors), by command.",
+	}, []string{"cmd"})
+	for _, c := range []prometheus.Collector{latency, errs} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
+	}
+	// The commands scopegate sends, the two kinds of batch, dials, and
+	// "other".
+	labels := []string{
+		"get", "set", "del", "hget", "hset", "hmget", "hlen", "exists", "expire", "pexpire",
+		"evalsha", "eval", "script", "zadd", "zrem", "zrange", "zrangebyscore", "zcard",
+		"sadd", "srem", "smembers", "sscan", "scan", "mget", "xadd", "xrevrange", "xrange",
+		"publish", "subscribe", "ping", "watch", "unwatch", "setnx", "info", "cluster", "hello", "client",
+		"pipeline", "multi", "dial", "other",
+	}
+	m := &RedisMetrics{latency: map[string]prometheus.Observer{}, errs: map[string]prometheus.Counter{}}
+	for _, l := range labels {
+		m.latency[l] = latency.WithLabelValues(l)
+		m.errs[l] = errs.WithLabelValues(l)
 	}
 	return m, nil
 }
@@ -53,7 +65,7 @@ func (m *RedisMetrics) DialHook(next redis.DialHook) redis.DialHook {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := next(ctx, network, addr)
 		if err != nil {
-			m.errs.WithLabelValues("dial").Inc()
+			m.errs["dial"].Inc()
 		}
 		return c, err
 	}
@@ -64,7 +76,7 @@ func (m *RedisMetrics) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		start := time.Now()
 		err := next(ctx, cmd)
-		m.done(cmdLabel(cmd.Name()), start, err)
+		m.done(cmd.Name(), start, err)
 		return err
 	}
 }
@@ -84,9 +96,12 @@ func (m *RedisMetrics) ProcessPipelineHook(next redis.ProcessPipelineHook) redis
 }
 
 func (m *RedisMetrics) done(label string, start time.Time, err error) {
-	m.latency.WithLabelValues(label).Observe(time.Since(start).Seconds())
+	if _, ok := m.latency[label]; !ok {
+		label = "other"
+	}
+	m.latency[label].Observe(time.Since(start).Seconds())
 	if err != nil && !expectedRedisError(err) {
-		m.errs.WithLabelValues(label).Inc()
+		m.errs[label].Inc()
 	}
 }
 
@@ -94,17 +109,4 @@ func (m *RedisMetrics) done(label string, start time.Time, err error) {
 // WATCH race lost (retried), a script to load (go-redis then sends EVAL).
 func expectedRedisError(err error) bool {
 	return errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) || strings.HasPrefix(err.Error(), "NOSCRIPT")
-}
-
-// cmdLabel keeps the label set small: the commands scopegate sends, and
-// "other" for anything else.
-func cmdLabel(name string) string {
-	switch name {
-	case "get", "set", "del", "hget", "hset", "hmget", "hlen", "exists", "expire", "pexpire",
-		"evalsha", "eval", "script", "zadd", "zrem", "zrange", "zrangebyscore", "zcard",
-		"sadd", "srem", "smembers", "sscan", "scan", "mget", "xadd", "xrevrange", "xrange",
-		"publish", "subscribe", "ping", "watch", "unwatch", "setnx", "info", "cluster", "hello", "client":
-		return name
-	}
-	return "other"
 }
