@@ -393,7 +393,7 @@ func (p *delayProxy) accept() {
 }
 
 // TestSlowRedisNeverHalfConsumes runs scopegate through a proxy that makes
-// Redis slow: each command's reply is late by a random 0-500 ms against a
+// Redis slow: each command's reply is late by a random 0-400 ms against a
 // 250 ms read timeout, so about half the commands time out, some after
 // Redis has run them. Every request still ends with an answer (200, 400
 // invalid_grant or 503 with Retry-After, never another 5xx), and every code
@@ -428,7 +428,7 @@ func TestSlowRedisNeverHalfConsumes(t *testing.T) {
 		t.Fatal("fresh token inactive")
 	}
 
-	px.set(500*time.Millisecond, true)
+	px.set(400*time.Millisecond, true)
 	rs := fire(t, len(secrets), func(i int) (reply, error) { return s.postAs(f.hc, "/oauth/token", f.plugin, secrets[i].form) })
 	px.set(0, false)
 	counts := tally(rs)
@@ -444,6 +444,8 @@ func TestSlowRedisNeverHalfConsumes(t *testing.T) {
 	t.Logf("answers with a slow Redis: %v", counts)
 
 	// Redis is fast again: present every secret until it is refused.
+	paths := map[string]int{}
+	defer func() { t.Logf("answer sequences per secret: %v", paths) }()
 	for i, sec := range secrets {
 		for len(sec.answers) < 3 && sec.answers[len(sec.answers)-1].status != 400 {
 			r, err := s.postAs(f.hc, "/oauth/token", f.plugin, sec.form)
@@ -460,6 +462,7 @@ func TestSlowRedisNeverHalfConsumes(t *testing.T) {
 				won = append(won, a)
 			}
 		}
+		paths[strings.Join(trail, " → ")]++
 		last := sec.answers[len(sec.answers)-1]
 		switch {
 		case len(won) > 1:
