@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os/exec"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/scopegate/scopegate/storage/redistest"
+	"github.com/scopegate/scopegate/web/webtest"
 )
 
 // durableArgs is the Redis persistence the README asks for on Redis 7.0
@@ -55,8 +57,8 @@ func (s *server) get(hc *http.Client, path string) (reply, error) {
 // TestRedisOutageMidLoad stops Redis (SIGKILL) under load and brings it
 // back on the same port and data directory. While it is down, token,
 // revocation, introspection and admin calls answer 503
-// temporarily_unavailable with Retry-After, pages 503 with Retry-After,
-// /readyz 503; a revoked token is never called active, a live one is never
+// temporarily_unavailable with Retry-After, pages (the consent flow's and
+// the admin console's) 503 with Retry-After, /readyz 503; a revoked token is never called active, a live one is never
 // called inactive; no 500, no panic. When Redis is back the same process
 // serves again, with the data it had.
 func TestRedisOutageMidLoad(t *testing.T) {
@@ -162,6 +164,20 @@ func TestRedisOutageMidLoad(t *testing.T) {
 	}
 	if r, err := s.get(hc, "/readyz"); err != nil || r.status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with Redis down: %d %v", r.status, err)
+	}
+	// The admin console's sign-in needs Redis to check the admin token.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	r, err := s.get(browser, "/admin/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := webtest.FindForm(t, r.raw, "/admin/login").Values()
+	login.Set("token", adminToken)
+	req, _ := http.NewRequest("POST", s.URL+"/admin/login", strings.NewReader(login.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if r, err := send(browser, req); err != nil || r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Errorf("admin console sign-in with Redis down: %d, Retry-After %q, %v", r.status, r.header.Get("Retry-After"), err)
 	}
 
 	rd.Restart(t)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -31,6 +33,35 @@ func withDeadline(h http.Handler, d time.Duration) http.Handler {
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// withRetryAfter makes every 503 carry Retry-After (RFC 9110 §10.2.3), so
+// a client or proxy backs off and tries again. The OAuth error writer, the
+// admin API and the pages set it themselves; this is the net under any
+// writer of a 503 that does not (the admin console's error pages).
+func withRetryAfter(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&retryAfterWriter{ResponseWriter: w}, r)
+	})
+}
+
+type retryAfterWriter struct{ http.ResponseWriter }
+
+func (w *retryAfterWriter) WriteHeader(code int) {
+	if code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Flush and Hijack keep the interfaces Gin's writer looks for; Unwrap lets
+// http.ResponseController reach the rest.
+func (w *retryAfterWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+func (w *retryAfterWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *retryAfterWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // checkPersistence logs one WARN line when the Redis behind rdb would lose
 // acknowledged writes (issued tokens, revocations, consumed codes) in a
