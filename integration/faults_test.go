@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -517,7 +516,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	rd := durableRedis(t)
 	px := startDelayProxy(t, rd.Addr)
 	s := startServerOn(t, "redis://"+px.Addr())
-	plugin, rs := provision(t, s)
+	plugin, _ := provision(t, s)
 	if _, err := ccConfig(s, plugin).Token(context.Background()); err != nil { // warms the client cache
 		t.Fatal(err)
 	}
@@ -525,7 +524,10 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	form := url.Values{"grant_type": {"client_credentials"}}
 
 	px.set(300*time.Millisecond, false)
-	const inflight = 20
+	// In flight means inside the handler, waiting for Redis: a connection
+	// still in the listen backlog when the listener closes is refused
+	// like any new one (the client sees a reset), which is allowed.
+	const inflight = 12
 	results := make(chan reply, inflight)
 	errs := make(chan error, inflight)
 	for range inflight {
@@ -538,7 +540,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 			results <- r
 		}()
 	}
-	eventually(t, 10*time.Second, "requests in flight", func() bool { return px.held.Load() >= inflight/2 })
+	eventually(t, 10*time.Second, "every request waiting on Redis", func() bool { return px.held.Load() >= inflight })
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -567,15 +569,13 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	select {
 	case err := <-exited:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) || err != nil {
+		if err != nil {
 			t.Errorf("scopegate exited with %v after SIGTERM, want status 0", err)
 		}
 		t.Logf("exited %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
 	case <-time.After(20 * time.Second):
 		t.Fatal("scopegate did not exit within 20 s of SIGTERM (shutdown timeout 15 s)")
 	}
-	_ = rs
 }
 
 // TestPersistenceWarning: `scopegate serve` says at start, in one WARN
