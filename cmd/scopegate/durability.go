@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -113,7 +112,7 @@ func checkPersistence(ctx context.Context, rdb redis.UniversalClient, log *slog.
 	case weakest == "off":
 		log.Warn("Redis persistence is off (appendonly no): a Redis crash or restart loses every token, code consumption and revocation; run it with appendonly yes and appendfsync always")
 	case weakest != "":
-		log.Warn(fmt.Sprintf("Redis fsyncs its append-only file %q, not before each reply: a Redis crash can lose acknowledged revocations and code consumptions; run it with appendfsync always", weakest))
+		log.Warn("Redis runs with appendfsync "+weakest+", not fsyncing before each reply: a crash of its host can lose acknowledged revocations and code consumptions; run it with appendfsync always")
 	}
 }
 
