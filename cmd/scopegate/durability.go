@@ -112,7 +112,7 @@ func checkPersistence(ctx context.Context, rdb redis.UniversalClient, log *slog.
 	case weakest == "off":
 		log.Warn("Redis persistence is off (appendonly no): a Redis crash or restart loses every token, code consumption and revocation; run it with appendonly yes and appendfsync always")
 	case weakest != "":
-		log.Warn("Redis runs with appendfsync "+weakest+", not fsyncing before each reply: a crash of its host can lose acknowledged revocations and code consumptions; run it with appendfsync always")
+		log.Warn("Redis runs with appendfsync " + weakest + ", not fsyncing before each reply: a crash of its host can lose acknowledged revocations and code consumptions; run it with appendfsync always")
 	}
 }
 
