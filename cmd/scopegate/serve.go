@@ -86,7 +86,7 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 			return nil, err
 		}
 		return &redis.UniversalOptions{
-			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1,
+			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1, ContextTimeoutEnabled: true,
 			Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
 			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
 		}, nil
@@ -96,7 +96,7 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 			return nil, err
 		}
 		return &redis.UniversalOptions{
-			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1,
+			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1, ContextTimeoutEnabled: true,
 			Addrs: o.Addrs, IsClusterMode: true, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
 			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
 		}, nil
@@ -155,6 +155,9 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	cancel()
 	if err != nil {
 		return fmt.Errorf("redis: %w", err)
+	}
+	if cfg.RedisURL != "" {
+		checkPersistence(ctx, rdb, log)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -227,7 +230,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
@@ -239,7 +242,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           withRetryAfter(withDeadline(h, requestTimeout)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
