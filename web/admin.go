@@ -363,6 +363,7 @@ func newAdminValidator() *validator.Validate {
 	must(v.RegisterValidation("objid", func(fl validator.FieldLevel) bool { return idPattern.MatchString(fl.Field().String()) }))
 	must(v.RegisterValidation("ref", func(fl validator.FieldLevel) bool { return validRef(fl.Field().String()) }))
 	must(v.RegisterValidation("redirecturi", func(fl validator.FieldLevel) bool { return validRedirectURI(fl.Field().String()) == nil }))
+	must(v.RegisterValidation("pageurl", func(fl validator.FieldLevel) bool { return validRedirectURI(fl.Field().String()) == nil }))
 	must(v.RegisterValidation("scope", func(fl validator.FieldLevel) bool {
 		_, err := scopes.ParseScope(fl.Field().String())
 		return err == nil
@@ -385,9 +386,9 @@ func describeField(fe validator.FieldError) string {
 		return idDescription
 	case "ref":
 		return refDescription
-	case "redirecturi":
-		err := validRedirectURI(fmt.Sprint(fe.Value()))
-		return "must be an absolute https URL (http only for loopback): " + err.Error()
+	case "redirecturi", "pageurl":
+		// The reason alone: each one already says what is wanted.
+		return validRedirectURI(fmt.Sprint(fe.Value())).Error()
 	case "scope":
 		_, err := scopes.ParseScope(fmt.Sprint(fe.Value()))
 		msg := "must be a scope NAME:read or NAME:write from the catalogue"
@@ -425,16 +426,16 @@ func describeField(fe validator.FieldError) string {
 // later compared as exact strings.
 func validRedirectURI(s string) error {
 	if len(s) > 2000 {
-		return errors.New("longer than 2000 characters")
+		return errors.New("must be at most 2000 characters")
 	}
 	for _, r := range s {
 		if r <= 0x20 || r >= 0x7f {
-			return errors.New("contains a space, control or non-ASCII character")
+			return errors.New("must not contain a space, control or non-ASCII character")
 		}
 	}
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return errors.New("not an absolute URL")
+		return errors.New("must be an absolute URL")
 	}
 	if u.Fragment != "" || strings.Contains(s, "#") {
 		return errors.New("must not have a fragment")
@@ -449,9 +450,9 @@ func validRedirectURI(s string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return errors.New("http is allowed only for loopback hosts")
+		return errors.New("must be https (http only for loopback hosts)")
 	}
-	return errors.New("scheme must be https")
+	return errors.New("must be https")
 }
 
 func isLoopback(host string) bool {

@@ -49,7 +49,7 @@ func viewReview(r storage.Review) reviewView {
 		if sc, err := scopes.ParseScope(l.Scope); err == nil {
 			lv.Permission = sc.Perm.String()
 			if d, ok := scopes.Lookup(sc.Name); ok {
-				lv.Description, lv.Kind = d.Description, d.Kind.String()
+				lv.Description, lv.Kind = d.Sentence(sc.Perm), d.Kind.String()
 			}
 		}
 		if !l.DecidedAt.IsZero() {
