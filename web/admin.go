@@ -135,7 +135,7 @@ func invalid(c *gin.Context, fields map[string]string) bool {
 	sort.Strings(names)
 	parts := make([]string, 0, len(names))
 	for _, k := range names {
-		parts = append(parts, k+" "+fields[k])
+		parts = append(parts, k+": "+fields[k])
 	}
 	writeAPI(c, http.StatusBadRequest, apiError{
 		Error: oauth.CodeInvalidRequest, Description: "invalid request: " + strings.Join(parts, "; "), Fields: fields,
@@ -347,6 +347,9 @@ func validRef(s string) bool {
 	return true
 }
 
+// scopeOffset is the " at offset N" tail of a scopes parse error.
+var scopeOffset = regexp.MustCompile(` at offset [0-9]+$`)
+
 func newAdminValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
@@ -393,7 +396,8 @@ func describeField(fe validator.FieldError) string {
 		_, err := scopes.ParseScope(fmt.Sprint(fe.Value()))
 		msg := "must be a scope NAME:read or NAME:write from the catalogue"
 		if err != nil {
-			msg += " (" + strings.TrimPrefix(err.Error(), "scopes: ") + ")"
+			// One scope per field: the parser's offset says nothing here.
+			msg += " (" + scopeOffset.ReplaceAllString(strings.TrimPrefix(err.Error(), "scopes: "), "") + ")"
 		}
 		return msg
 	case "label":

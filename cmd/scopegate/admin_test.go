@@ -226,7 +226,7 @@ func active(m map[string]any) bool { b, _ := m["active"].(bool); return b }
 func TestCLIErrors(t *testing.T) {
 	c := newCLIEnv(t)
 	c.fails(t, c.env(), 1, "", []string{"clients", "create", "--name", "X", "--redirect-uri", "http://evil.example/cb", "--grant-type", "password"},
-		"scopegate clients create: invalid request:", "redirect_uris[0] must be https (http only for loopback hosts)", "grant_types[0] must be one of")
+		"scopegate clients create: invalid request:", "redirect_uris[0]: must be https (http only for loopback hosts)", "grant_types[0]: must be one of")
 	c.fails(t, noEnv, 2, "", []string{"clients", "list", "--server", c.base},
 		"scopegate clients list: no admin token: set --admin-token or SCOPEGATE_ADMIN_TOKEN")
 	c.fails(t, envMap(map[string]string{"SCOPEGATE_SERVER": c.base, "SCOPEGATE_ADMIN_TOKEN": "sgadm_wrong-wrong-wrong-wrong-wrong-wrong"}), 1, "",

@@ -97,6 +97,11 @@ type ServeConfig struct {
 	TrustedProxies stringList    `flag:"trusted-proxy" validate:"dive,cidr|ip"`
 	LogLevel       string        `flag:"log-level" validate:"oneof=debug info warn error"`
 	LogFormat      string        `flag:"log-format" validate:"oneof=text json"`
+
+	// AdminTokenLabel names the admin token in the audit trail (actor
+	// admin:LABEL); AdminTokenOnly retires every other stored admin token.
+	AdminTokenLabel string `flag:"admin-token-label" validate:"omitempty,max=100,printascii"`
+	AdminTokenOnly  bool   `flag:"admin-token-only" validate:"excluded_without=AdminToken"`
 }
 
 func (c *ServeConfig) bind(fs *flag.FlagSet) {
@@ -106,6 +111,8 @@ func (c *ServeConfig) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.RedisURL, "redis", "", "Redis `URL`: redis://[user:pass@]host:port[/db], rediss:// for TLS, redis+cluster://host:port?addr=host2:port2 for Redis Cluster; empty runs the embedded in-process store (data is lost on exit)")
 	fs.BoolVar(&c.Demo, "demo", false, "load demo data (an operator with two websites, a plugin, a resource server) and print how to try it")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the admin API (32+ characters); when unset and none exists, one is generated and printed once")
+	fs.StringVar(&c.AdminTokenLabel, "admin-token-label", "", "`label` of the admin token in the audit trail (default \"configured token\", or \"first-start token, DATE\" for a generated one)")
+	fs.BoolVar(&c.AdminTokenOnly, "admin-token-only", false, "make --admin-token the only valid admin token: every other stored admin token is retired at start (recovers from a lost or leaked one)")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", 60*time.Second, "authorization code `lifetime`")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", time.Hour, "access token `lifetime`")
 	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", 30*24*time.Hour, "refresh token `lifetime`")
@@ -216,6 +223,8 @@ func describe(fe validator.FieldError) string {
 		return fmt.Sprintf("%q is not an IP address or CIDR range", fe.Value())
 	case "printascii":
 		return "must be printable ASCII"
+	case "excluded_without":
+		return "needs --admin-token (the one token to keep)"
 	}
 	return fmt.Sprintf("fails %s", fe.Tag())
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/scopegate/scopegate/oauth"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/embedded"
-	"github.com/scopegate/scopegate/storage/token"
 	"github.com/scopegate/scopegate/web"
 )
 
@@ -157,7 +156,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	}
 	issuer = strings.TrimRight(issuer, "/")
 
-	if err := bootstrapAdminToken(ctx, store, cfg.AdminToken, stdout); err != nil {
+	if err := bootstrapAdminToken(ctx, store, cfg, time.Now(), stdout); err != nil {
 		ln.Close()
 		return err
 	}
@@ -227,22 +226,4 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-}
-
-// bootstrapAdminToken stores the configured admin token, or, when there is
-// none configured and none stored, generates one and prints it once.
-func bootstrapAdminToken(ctx context.Context, store storage.Sessions, configured string, stdout io.Writer) error {
-	if configured != "" {
-		return store.AddAdminToken(ctx, configured, "SCOPEGATE_ADMIN_TOKEN")
-	}
-	has, err := store.HasAdminTokens(ctx)
-	if err != nil || has {
-		return err
-	}
-	t := "sgadm_" + strings.TrimPrefix(token.NewSecret(), "sgs_")
-	if err := store.AddAdminToken(ctx, t, "generated at first start"); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "scopegate: generated the first admin token; it is shown only now, keep it:\n  SCOPEGATE_ADMIN_TOKEN=%s\n", t)
-	return nil
 }
