@@ -68,8 +68,11 @@ func parseAdminFlags(fs *flag.FlagSet, args []string, getenv env) ([]string, err
 	var pos []string
 	rest := args
 	for {
-		if err := fs.Parse(rest); err != nil {
-			return nil, err
+		if errs, _ := parseAll(fs, rest); len(errs) > 0 {
+			if errors.Is(errs[0], flag.ErrHelp) {
+				return nil, errs[0]
+			}
+			return nil, errors.New(joinErrors(errs))
 		}
 		rest = fs.Args()
 		if len(rest) == 0 {
@@ -217,4 +220,13 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// joinErrors puts several problems on one line.
+func joinErrors(errs []error) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
 }

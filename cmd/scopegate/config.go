@@ -50,13 +50,14 @@ func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args, then fills every flag not given on the command
-// line from its environment variable. All problems are returned together.
+// line from its environment variable. All problems are returned together:
+// every bad flag value, then every bad environment value.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) []error {
-	if err := fs.Parse(args); err != nil {
-		return []error{err}
+	errs, stopped := parseAll(fs, args)
+	if len(errs) > 0 && errors.Is(errs[0], flag.ErrHelp) {
+		return errs
 	}
-	var errs []error
-	if fs.NArg() > 0 {
+	if !stopped && fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	set := map[string]bool{}
@@ -69,8 +70,10 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) []e
 		if v == "" {
 			return
 		}
+		before := f.Value.String()
 		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s: invalid value %q: %v", envName(f.Name), v, unwrapFlagErr(err)))
+			errs = append(errs, badValue(envName(f.Name), v, f.Value, unwrapFlagErr(err)))
+			_ = f.Value.Set(before) // a failed Set may have zeroed it
 		}
 	})
 	return errs

@@ -34,7 +34,9 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 			_, _ = stdout.Write(help.Bytes())
 			return 0
 		}
-		return fail(stderr, errs...)
+		// Every problem together: bad values, then what validation finds
+		// in the rest.
+		return fail(stderr, append(errs, validate(newValidator(), &cfg)...)...)
 	}
 	if errs := validate(newValidator(), &cfg); len(errs) > 0 {
 		return fail(stderr, errs...)
