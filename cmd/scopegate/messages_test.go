@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -210,5 +211,19 @@ func TestMakefileStampsTheVersion(t *testing.T) {
 	}
 	if r := runCLI(t, noEnv, "", "version"); r.code != 0 || r.stdout != "scopegate "+version+"\n" {
 		t.Errorf("version: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+// TestRedisLogSaysRedisOnce: go-redis's own messages begin with "redis: ";
+// the log line must not read "redis: redis: connection pool…".
+func TestRedisLogSaysRedisOnce(t *testing.T) {
+	var buf strings.Builder
+	l := redisLog{slog.New(slog.NewTextHandler(&buf, nil))}
+	l.Printf(context.Background(), "redis: connection pool: failed to dial after %d attempts: %v", 1, "refused")
+	l.Printf(context.Background(), "sentinel: new master=%q", "m1")
+	out := buf.String()
+	if strings.Contains(out, "redis: redis:") || !strings.Contains(out, `msg="redis: connection pool: failed to dial after 1 attempts: refused"`) ||
+		!strings.Contains(out, `msg="redis: sentinel: new master=\"m1\""`) {
+		t.Errorf("redis log lines:\n%s", out)
 	}
 }

@@ -108,7 +108,8 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 type redisLog struct{ l *slog.Logger }
 
 func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
-	r.l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+	// go-redis starts most messages with "redis: " already: say it once.
+	r.l.WarnContext(ctx, "redis: "+strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
 }
 
 // failFastRetries keeps a URL's max_retries but lowers go-redis's default
