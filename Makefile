@@ -13,8 +13,8 @@ LDFLAGS   := -X main.version=$(VERSION)
 # and fails with "context deadline exceeded" and no crasher.
 FUZZTIME  ?= 5000000x
 # Debian packages the tests drive for real: Redis (server + cli for the
-# cluster) and Chromium for the browser tests.
-TEST_PKGS := redis-server redis-tools chromium
+# cluster), Chromium for the browser tests, curl for the README's examples.
+TEST_PKGS := redis-server redis-tools chromium curl
 
 .PHONY: help run build test test-deps bench fuzz lint clean docker
 
@@ -33,11 +33,12 @@ test: test-deps ## run every test (installs redis-server and chromium if missing
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 400000x ./scopes
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzParseToken$$' -fuzztime 300000x ./storage/token
 
-test-deps: ## install what the tests need (Debian: redis-server, redis-cli, chromium)
+test-deps: ## install what the tests need (Debian: redis-server, redis-cli, chromium, curl)
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing:$$missing"; \
