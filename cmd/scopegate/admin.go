@@ -146,7 +146,9 @@ func (h *adminCmd) parse(fs *flag.FlagSet, args []string, what ...string) ([]str
 	}
 	api, err := newAPIClient(h.conn)
 	if err != nil {
-		return nil, nil, err
+		// Reported at the first request, so the command's own checks of
+		// its flags (found locally) come first.
+		api = &apiClient{err: err}
 	}
 	return pos, api, nil
 }

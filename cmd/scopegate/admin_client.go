@@ -116,6 +116,7 @@ type apiClient struct {
 	base  string
 	token string
 	hc    *http.Client
+	err   error // why the client cannot be used (no token, bad --server)
 }
 
 // usageError is a mistake on the command line: exit status 2.
@@ -164,6 +165,9 @@ func (e *apiError) Error() string {
 
 // do sends body (if non-nil) as JSON and decodes a 2xx answer into out.
 func (a *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	if a.err != nil {
+		return a.err
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)

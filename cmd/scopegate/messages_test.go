@@ -68,6 +68,10 @@ func TestCLIMessages(t *testing.T) {
 		})
 	}
 
+	// Local checks come before the missing admin token.
+	c.fails(t, noEnv, 2, "", []string{"audit", "--kind", "revoke.nope"}, `scopegate audit: --kind "revoke.nope" is not one of:`)
+	c.fails(t, noEnv, 2, "", []string{"audit"}, "scopegate audit: no admin token")
+
 	// Plural wording.
 	m := c.json(t, "", "clients", "create", "--name", "One", "--approve", "bucket:url:write",
 		"--publisher", "One Ltd", "--homepage", "https://one.example/", "--privacy-url", "https://one.example/privacy")
