@@ -55,7 +55,8 @@ func fitsPhone(t *testing.T, ctx context.Context, name string) {
 
 // TestBrowserOperatorPagesFitAPhone walks every operator page in chromium
 // at 390 px — sign-in, home, demo, website picker, consent, demo callback
-// with its curl commands, connected plugins, the Disconnect confirmation —
+// with its curl commands, connected plugins, the Disconnect confirmation,
+// an error page —
 // with long names, IDs and URLs, and checks none is wider than the screen.
 func TestBrowserOperatorPagesFitAPhone(t *testing.T) {
 	f := newPageFixture(t, func(o *Options) { o.Demo = true })
@@ -107,6 +108,9 @@ func TestBrowserOperatorPagesFitAPhone(t *testing.T) {
 	step("disconnect-confirm",
 		chromedp.Click(chromedp.CSS(`li.grant form[action="/account/plugins/disconnect"] button`)),
 		chromedp.WaitVisible(chromedp.ID("confirm-disconnect")))
+	step("error",
+		chromedp.Navigate(f.URL+"/oauth/authorize?response_type=code&client_id=no-such-plugin-with-a-rather-long-identifier-0123456789&redirect_uri=https%3A%2F%2Fexample.com%2Fcallback%2Fwith%2Fa%2Flong%2Fpath%2F0123456789abcdefghijklmnopqrstuvwxyz"),
+		chromedp.WaitVisible(chromedp.CSS(`p.error`)))
 	for _, m := range console() {
 		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") {
 			t.Errorf("browser console: %s", m)
