@@ -366,7 +366,13 @@ func newAdminValidator() *validator.Validate {
 	must(v.RegisterValidation("objid", func(fl validator.FieldLevel) bool { return idPattern.MatchString(fl.Field().String()) }))
 	must(v.RegisterValidation("ref", func(fl validator.FieldLevel) bool { return validRef(fl.Field().String()) }))
 	must(v.RegisterValidation("redirecturi", func(fl validator.FieldLevel) bool { return validRedirectURI(fl.Field().String()) == nil }))
-	must(v.RegisterValidation("pageurl", func(fl validator.FieldLevel) bool { return validRedirectURI(fl.Field().String()) == nil }))
+	// pageurl and optlabel take "" too: on an update it clears the field.
+	must(v.RegisterValidation("pageurl", func(fl validator.FieldLevel) bool {
+		return fl.Field().String() == "" || validRedirectURI(fl.Field().String()) == nil
+	}))
+	must(v.RegisterValidation("optlabel", func(fl validator.FieldLevel) bool {
+		return fl.Field().String() == "" || validLabel(fl.Field().String())
+	}))
 	must(v.RegisterValidation("scope", func(fl validator.FieldLevel) bool {
 		_, err := scopes.ParseScope(fl.Field().String())
 		return err == nil
@@ -400,7 +406,7 @@ func describeField(fe validator.FieldError) string {
 			msg += " (" + scopeOffset.ReplaceAllString(strings.TrimPrefix(err.Error(), "scopes: "), "") + ")"
 		}
 		return msg
-	case "label":
+	case "label", "optlabel":
 		return "must be 1 to 100 printable characters"
 	case "sentence":
 		return fmt.Sprintf("must be a real sentence: at least %d characters and %d words", minJustification, minJustificationWords)

@@ -287,9 +287,9 @@ type updateClientReq struct {
 	RedirectURIs *[]string `json:"redirect_uris" validate:"omitnil,max=20,unique,dive,redirecturi"`
 	GrantTypes   *[]string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
 	// Publisher, HomepageURL and PrivacyURL: "" clears one.
-	Publisher   *string `json:"publisher" validate:"omitnil,omitempty,label"`
-	HomepageURL *string `json:"homepage_url" validate:"omitnil,omitempty,pageurl"`
-	PrivacyURL  *string `json:"privacy_url" validate:"omitnil,omitempty,pageurl"`
+	Publisher   *string `json:"publisher" validate:"omitnil,optlabel"`
+	HomepageURL *string `json:"homepage_url" validate:"omitnil,pageurl"`
+	PrivacyURL  *string `json:"privacy_url" validate:"omitnil,pageurl"`
 }
 
 // errShape carries clientShape's complaints out of an update function.

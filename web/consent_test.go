@@ -134,3 +134,46 @@ func TestHumanDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminClientTrustFields: publisher, homepage and privacy URLs are set
+// at creation, changed and cleared by PATCH, validated (https; http only
+// for loopback) and shown by GET.
+func TestAdminClientTrustFields(t *testing.T) {
+	e := newAdminTestEnv(t)
+	m := e.must(t, http.StatusCreated, http.MethodPost, "/admin/v1/clients", map[string]any{
+		"name": "Trusty", "grant_types": []string{"client_credentials"},
+		"publisher": "Trusty Ltd", "homepage_url": "https://trusty.example/", "privacy_url": "http://127.0.0.1:9000/privacy",
+	})
+	id := m["client_id"].(string)
+	if m["publisher"] != "Trusty Ltd" || m["homepage_url"] != "https://trusty.example/" || m["privacy_url"] != "http://127.0.0.1:9000/privacy" {
+		t.Fatalf("created = %v", m)
+	}
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+		want  string
+	}{
+		{map[string]any{"homepage_url": "http://trusty.example/"}, "homepage_url", "must be https (http only for loopback hosts)"},
+		{map[string]any{"privacy_url": "trusty.example/privacy"}, "privacy_url", "must be an absolute URL"},
+		{map[string]any{"publisher": " padded"}, "publisher", "must be 1 to 100 printable characters"},
+	} {
+		r := e.api(t, http.MethodPatch, "/admin/v1/clients/"+id, tc.body)
+		if r.Status != http.StatusBadRequest || fields(t, r)[tc.field] != tc.want {
+			t.Errorf("PATCH %v: %d %s, want 400 with %s: %s", tc.body, r.Status, r.Body, tc.field, tc.want)
+		}
+	}
+	r := e.api(t, http.MethodPost, "/admin/v1/clients", map[string]any{"name": "X", "grant_types": []string{"client_credentials"}, "homepage_url": "ftp://x.example/"})
+	if r.Status != http.StatusBadRequest || fields(t, r)["homepage_url"] != "must be https" {
+		t.Errorf("create with an ftp homepage: %d %s", r.Status, r.Body)
+	}
+	m = e.must(t, http.StatusOK, http.MethodPatch, "/admin/v1/clients/"+id, map[string]any{"publisher": "Trusty Limited", "privacy_url": ""})
+	if m["publisher"] != "Trusty Limited" || m["homepage_url"] != "https://trusty.example/" {
+		t.Errorf("after PATCH = %v", m)
+	}
+	if _, has := m["privacy_url"]; has {
+		t.Errorf("privacy_url not cleared: %v", m)
+	}
+	if got := e.must(t, http.StatusOK, http.MethodGet, "/admin/v1/clients/"+id, nil); got["publisher"] != "Trusty Limited" {
+		t.Errorf("GET = %v", got)
+	}
+}
