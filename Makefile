@@ -27,7 +27,7 @@ run: build ## start the server on the embedded store with demo data (http://127.
 build: ## build bin/scopegate
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/scopegate
 
-test: test-deps ## run every test (installs redis-server and chromium if missing)
+test: test-deps ## run every test (installs redis-server, chromium and curl if missing)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 400000x ./scopes
