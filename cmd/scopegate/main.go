@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "scopegate", version)
+		fmt.Fprintln(stdout, "scopegate", versionString())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -214,7 +214,7 @@ func TestMakefileStampsTheVersion(t *testing.T) {
 	if !strings.Contains(string(out), "-X main.version=v9.9.9-test") {
 		t.Errorf("make build does not stamp the version:\n%s", out)
 	}
-	if r := runCLI(t, noEnv, "", "version"); r.code != 0 || r.stdout != "scopegate "+version+"\n" {
+	if r := runCLI(t, noEnv, "", "version"); r.code != 0 || r.stdout != "scopegate "+versionString()+"\n" {
 		t.Errorf("version: exit %d, %q", r.code, r.stdout)
 	}
 }
