@@ -195,7 +195,7 @@ func (r Review) Pending() bool {
 type Event struct {
 	ID        string            `json:"id"` // assigned by the store
 	Time      time.Time         `json:"time"`
-	Kind      string            `json:"kind"` // e.g. "token.issued", "grant.revoked"
+	Kind      string            `json:"kind"` // one of AuditKinds, e.g. "grant.revoked"
 	Actor     string            `json:"actor,omitempty"`
 	ClientID  string            `json:"client_id,omitempty"`
 	WebsiteID string            `json:"website_id,omitempty"`

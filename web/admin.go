@@ -88,6 +88,7 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	v1.POST("/revoke", a.revoke)
 	v1.GET("/grants", a.listGrants)
 	v1.GET("/audit", a.listAudit)
+	a.pprofRoutes(e)
 
 	a.pageRoutes(e)
 }

@@ -424,8 +424,8 @@ func (a *admin) suspendClient(c *gin.Context) { a.setStatus(c, storage.Suspended
 func (a *admin) resumeClient(c *gin.Context)  { a.setStatus(c, storage.Active, "client.resumed") }
 
 // setStatus suspends or resumes a client. Introspection answers inactive
-// for a suspended client's tokens at once here, and within the client
-// cache TTL on other instances.
+// for a suspended client's tokens at once here and, through the store's
+// pub/sub announcement, on other instances.
 func (a *admin) setStatus(c *gin.Context, st storage.Status, kind string) {
 	id, ok := clientParam(c)
 	if !ok {

@@ -114,6 +114,7 @@ func (a *admin) revoke(c *gin.Context) {
 		return
 	}
 	ev.Detail["grants"], ev.Detail["tokens"] = strconv.Itoa(n.Grants), strconv.Itoa(n.Tokens)
+	a.revoked(adminRevocation(ev.Kind))
 	a.audit(c, ev)
 	writeAPI(c, http.StatusOK, n)
 }

@@ -742,6 +742,7 @@ func (pg *pages) disconnect(c *gin.Context) {
 		pg.fail(c, err)
 		return
 	}
+	pg.s.revoked(revokeDisconnect)
 	err = pg.s.store.AppendEvent(ctx, storage.Event{
 		Time: pg.s.now(), Kind: "grant.revoked", Actor: "operator:" + ss.op.ID, ClientID: g.ClientID, WebsiteID: g.WebsiteID, GrantID: g.ID,
 		Detail: map[string]string{"reason": "disconnected by operator", "tokens": itoa(n.Tokens)},

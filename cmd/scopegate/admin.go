@@ -16,6 +16,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scopegate/scopegate/storage"
 )
 
 // The admin subcommands wrap the admin API (/admin/v1/) of a running
@@ -700,7 +702,7 @@ func (h *adminCmd) audit(ctx context.Context, args []string) error {
 		return usagef("--limit must be from 1 to 1000")
 	}
 	if *kind != "" {
-		if err := checkChoice("--kind", *kind, auditKinds...); err != nil {
+		if err := checkChoice("--kind", *kind, storage.AuditKinds()...); err != nil {
 			return err
 		}
 	}

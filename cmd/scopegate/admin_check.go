@@ -12,17 +12,6 @@ import (
 // Local checks of admin flags: a value the server would refuse anyway is a
 // usage mistake (exit 2, one line) found before any request is sent.
 
-// auditKinds are the audit event kinds `audit --kind` accepts; the README
-// lists the same ones (TestAuditKindsMatchReadme).
-var auditKinds = []string{
-	"grant.created", "token.issued", "token.revoked", "grant.revoked",
-	"revoke.token", "revoke.grant", "revoke.client", "revoke.website",
-	"client.created", "client.updated", "client.suspended", "client.resumed",
-	"client.secret_rotated", "client.maximum_lowered", "client.deleted",
-	"review.filed", "review.line_approved", "review.line_rejected",
-	"operator.created", "website.created", "admin.login",
-}
-
 // grantTypes a client may be registered for.
 var grantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
 

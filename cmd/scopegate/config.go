@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/scopegate/scopegate/storage"
 )
 
 // envPrefix is the prefix of every environment setting.
@@ -100,6 +102,8 @@ type ServeConfig struct {
 	TrustedProxies stringList    `flag:"trusted-proxy" validate:"dive,cidr|ip"`
 	LogLevel       string        `flag:"log-level" validate:"oneof=debug info warn error"`
 	LogFormat      string        `flag:"log-format" validate:"oneof=text json"`
+	AuditRetention time.Duration `flag:"audit-retention" validate:"min=24h,max=87600h"`
+	Pprof          bool          `flag:"pprof"`
 
 	// AdminTokenLabel names the admin token in the audit trail (actor
 	// admin:LABEL); AdminTokenOnly retires every other stored admin token.
@@ -122,6 +126,8 @@ func (c *ServeConfig) bind(fs *flag.FlagSet) {
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "`IP or CIDR` of a reverse proxy whose X-Forwarded-For is believed (repeatable; comma-separated in the environment); default none")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", storage.DefaultAuditRetention, "how long audit events are kept (`duration`, trimmed by time, never by count)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve net/http/pprof under /admin/debug/pprof/ (admin token required)")
 }
 
 // newValidator returns the validator with scopegate's own rules.

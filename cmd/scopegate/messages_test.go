@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -230,27 +229,5 @@ func TestRedisLogSaysRedisOnce(t *testing.T) {
 	if strings.Contains(out, "redis: redis:") || !strings.Contains(out, `msg="redis: connection pool: failed to dial after 1 attempts: refused"`) ||
 		!strings.Contains(out, `msg="redis: sentinel: new master=\"m1\""`) {
 		t.Errorf("redis log lines:\n%s", out)
-	}
-}
-
-// TestAuditKindsMatchReadme: `audit --kind` accepts exactly the kinds the
-// README lists.
-func TestAuditKindsMatchReadme(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, para, ok := strings.Cut(string(raw), "records these kinds:")
-	para, _, ok2 := strings.Cut(para, "No event ever holds")
-	if !ok || !ok2 {
-		t.Fatal("README: no paragraph listing the audit kinds")
-	}
-	var listed []string
-	for _, m := range regexp.MustCompile("`([a-z]+\\.[a-z_]+)`").FindAllStringSubmatch(para, -1) {
-		listed = append(listed, m[1])
-	}
-	got, want := slices.Sorted(slices.Values(auditKinds)), slices.Sorted(slices.Values(listed))
-	if !slices.Equal(got, want) {
-		t.Errorf("audit --kind accepts %v\nREADME lists %v", got, want)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scopegate/scopegate/oauth"
@@ -85,7 +87,7 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 			return nil, err
 		}
 		return &redis.UniversalOptions{
-			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1,
+			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1, ContextTimeoutEnabled: true,
 			Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
 			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
 		}, nil
@@ -95,7 +97,7 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 			return nil, err
 		}
 		return &redis.UniversalOptions{
-			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1,
+			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1, ContextTimeoutEnabled: true,
 			Addrs: o.Addrs, IsClusterMode: true, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
 			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
 		}, nil
@@ -139,13 +141,25 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		}
 		rdb = redis.NewUniversalClient(opts)
 	}
-	store := storage.NewRedis(rdb, storage.RedisOptions{})
+	// One registry for everything /metrics shows: Redis round trips here,
+	// the web server's own, Go's runtime and the process.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	redisMetrics, merr := storage.NewRedisMetrics(reg)
+	if merr != nil {
+		return merr
+	}
+	rdb.AddHook(redisMetrics)
+	store := storage.NewRedis(rdb, storage.RedisOptions{AuditRetention: cfg.AuditRetention})
 	defer store.Close()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := store.Ping(pctx)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("redis: %w", err)
+	}
+	if cfg.RedisURL != "" {
+		checkPersistence(ctx, rdb, log)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -173,6 +187,13 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	provider := oauth.New(oauth.Config{
 		Issuer: issuer, CodeTTL: cfg.CodeTTL, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Logger: log,
 	}, store)
+	// Client changes made by any instance reach this one's cache at once.
+	stopFollowing, err := provider.FollowClientChanges(ctx, store)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("redis: %w", err)
+	}
+	defer stopFollowing()
 	w := web.New(web.Options{
 		Provider:       provider,
 		Store:          store,
@@ -181,6 +202,8 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		SeparateAdmin:  cfg.AdminAddr != "",
 		Demo:           cfg.Demo,
 		TrustedProxies: cfg.TrustedProxies,
+		Registry:       reg,
+		Pprof:          cfg.Pprof,
 	})
 
 	servers := []*http.Server{newHTTPServer(w.Handler(), log)}
@@ -209,7 +232,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
@@ -221,7 +244,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           withRetryAfter(withDeadline(h, requestTimeout)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
