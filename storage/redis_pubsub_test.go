@@ -16,18 +16,19 @@ import (
 // is announced with its ID, and a lost subscription, once go-redis has
 // re-established it, is announced as "" (forget everything).
 func TestClientChangesArePublished(t *testing.T) {
-	t.Run("redis-server", func(t *testing.T) { testClientChanges(t, redistest.StartServer(t), true) })
+	t.Run("redis-server", func(t *testing.T) { testClientChanges(t, &redis.Options{Addr: redistest.StartServer(t)}, true) })
 	// miniredis has no CLIENT KILL: only the announcements are checked.
 	t.Run("embedded", func(t *testing.T) {
 		rdb, _ := startEmbedded(t)
-		testClientChanges(t, addrOf(rdb), false)
+		testClientChanges(t, optionsOf(rdb), false) // no address: its dialer
 	})
 }
 
-func testClientChanges(t *testing.T, addr string, cut bool) {
+func testClientChanges(t *testing.T, opts *redis.Options, cut bool) {
 	ctx := t.Context()
 	newStore := func() (*storage.Redis, *redis.Client) {
-		rdb := redis.NewClient(&redis.Options{Addr: addr})
+		o := *opts
+		rdb := redis.NewClient(&o)
 		s := storage.NewRedis(rdb, storage.RedisOptions{})
 		t.Cleanup(func() { _ = s.Close() })
 		return s, rdb
