@@ -22,6 +22,7 @@ import (
 // consoleData is what the console templates get, beyond pageData.
 type consoleData struct {
 	pageData
+	Notice      string
 	Pending     int
 	Suspended   []clientRow
 	Revocations []pageEvent

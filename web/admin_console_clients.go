@@ -147,6 +147,7 @@ func (a *admin) clientPage(c *gin.Context) {
 		return
 	}
 	d.Title = cl.Name
+	d.Notice = doneNotices[c.Query("done")]
 	det := clientDetail{clientView: a.viewClient(cl), LiveGrants: len(gs), Suspended: cl.Status == storage.Suspended,
 		Public: cl.Type == storage.Public}
 	for _, l := range approvedLines(cl.Approved.Strings()) {
@@ -182,6 +183,13 @@ func (a *admin) clientPage(c *gin.Context) {
 	a.render(c, http.StatusOK, "admin_client.html", d)
 }
 
+// doneNotices confirm an action after its redirect back to the client.
+var doneNotices = map[string]string{
+	"suspend": "Suspended: every token of this client is inactive now.",
+	"resume":  "Resumed: the client's unexpired tokens are active again.",
+	"maximum": "Approved maximum lowered: live tokens lost the removed scopes.",
+}
+
 // graceChoices are the rotate form's grace periods, in seconds (the
 // template offers the same).
 var graceChoices = []int{0, 3600, 86400, maxGraceSeconds}
@@ -210,7 +218,7 @@ func (a *admin) clientAction(c *gin.Context) {
 			a.consoleFail(c, d, err, "client")
 			return
 		}
-		c.Redirect(http.StatusSeeOther, back)
+		c.Redirect(http.StatusSeeOther, back+"?done="+action)
 	case "maximum":
 		// The ticked boxes are the new maximum; it may only narrow.
 		keep := slices.Compact(slices.Sorted(slices.Values(f["scope"])))
@@ -221,7 +229,7 @@ func (a *admin) clientAction(c *gin.Context) {
 			a.consoleFail(c, d, err, "client")
 			return
 		}
-		c.Redirect(http.StatusSeeOther, back)
+		c.Redirect(http.StatusSeeOther, back+"?done=maximum")
 	case "rotate":
 		grace, err := strconv.Atoi(f.Get("grace_seconds"))
 		if err != nil || !slices.Contains(graceChoices, grace) {

@@ -18,9 +18,10 @@ import (
 
 // tokenLookup is what a pasted live token was.
 type tokenLookup struct {
-	Kind, ClientID, ClientName, WebsiteID, GrantID string
-	Scopes                                         []pageLine
-	Issued, Expires, GrantCreated                  string
+	Kind, ClientID, ClientName, ClientStatus string
+	WebsiteID, GrantID                       string
+	Scopes                                   []pageLine
+	Issued, Expires, GrantCreated            string
 }
 
 // killLookup is POST /admin/kill/lookup (fields csrf, token).
@@ -62,7 +63,7 @@ func (a *admin) killLookup(c *gin.Context) {
 	lk := &tokenLookup{Kind: t.Kind.String(), ClientID: t.ClientID, WebsiteID: g.WebsiteID, GrantID: g.ID,
 		Scopes: approvedLines(t.Scopes.Strings()), Issued: fmtTime(t.IssuedAt), Expires: fmtTime(t.ExpiresAt), GrantCreated: fmtTime(g.CreatedAt)}
 	if cl, err := a.store.GetClient(ctx, t.ClientID); err == nil {
-		lk.ClientName = cl.Name
+		lk.ClientName, lk.ClientStatus = cl.Name, string(cl.Status)
 	}
 	d.Lookup = lk
 	a.render(c, http.StatusOK, "admin_kill.html", d)

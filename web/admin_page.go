@@ -177,7 +177,7 @@ func (a *admin) login(c *gin.Context) {
 	a.setCookie(c, adminLoginCookie, "", "/admin/login", -1)
 	a.setCookie(c, adminSessionCookie, secret, "/admin", int(a.opts.SessionTTL/time.Second))
 	c.Set(actorKey, s.OperatorID)
-	a.audit(c, storage.Event{Kind: "admin.login", Detail: map[string]string{"via": "review page"}})
+	a.audit(c, storage.Event{Kind: "admin.login", Detail: map[string]string{"via": "admin console"}})
 	c.Redirect(http.StatusSeeOther, "/admin")
 }
 
@@ -210,7 +210,8 @@ func (a *admin) session(c *gin.Context) (storage.Session, string, bool) {
 // postForm parses a page form and checks its CSRF token.
 func (a *admin) postForm(c *gin.Context, s storage.Session) bool {
 	d := pageData{CSRF: s.CSRF, Actor: s.OperatorID}
-	if err := oauth.ParseForm(c.Writer, c.Request); err != nil {
+	// "scope" repeats: the approved-maximum checkboxes.
+	if _, err := parsePageForm(c.Writer, c.Request, "scope"); err != nil {
 		a.pageError(c, http.StatusBadRequest, "Bad request", "The form could not be read.", d)
 		return false
 	}
