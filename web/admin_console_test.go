@@ -182,7 +182,7 @@ func TestAdminConsoleBrowser(t *testing.T) {
 		t.Errorf("audit timeline lacks an action or is not newest first (%d %d %d):\n%s", i, j, k, audit)
 	}
 	run("audit filter", chromedp.SetValue(chromedp.ID("f-kind"), "client.suspended"), chromedp.Click(chromedp.ID("filter")),
-		chromedp.WaitVisible(chromedp.CSS(`#audit a.client-link`)))
+		chromedp.WaitVisible(chromedp.ID("filtered")))
 	if got := text("#audit"); !strings.Contains(got, f.ccID) || strings.Contains(got, "revoke.grant") {
 		t.Errorf("audit filtered by kind = %q", got)
 	}
