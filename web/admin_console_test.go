@@ -58,18 +58,6 @@ func (f *consoleFixture) active(t *testing.T, tok string) bool {
 	return f.Introspect(t, pgRSID, f.RSSecret, tok).Active
 }
 
-// signIn signs an HTTP browser in to the admin console.
-func (f *consoleFixture) signIn(t *testing.T) *testBrowser {
-	t.Helper()
-	b := f.NewBrowser(t)
-	v := findForm(t, b.Get("/admin/login").Body, "/admin/login").Values()
-	v.Set("token", testAdminToken)
-	if r := b.Post("/admin/login", v); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin" {
-		t.Fatalf("admin login: %d %s", r.StatusCode, r.Header.Get("Location"))
-	}
-	return b
-}
-
 // TestAdminConsoleBrowser drives the console in Debian's chromium: sign
 // in, paste a live token into the kill switch and revoke it; suspend a
 // client from its page; lower a maximum by unticking; each takes effect at
