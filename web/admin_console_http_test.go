@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/html"
 
+	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
 )
@@ -253,9 +255,36 @@ func TestAdminConsoleKillSwitch(t *testing.T) {
 	if !e.Introspect(t, rsID, rsSecret, other).Active {
 		t.Error("a later grant was revoked by the look-ups")
 	}
+	// A pasted live code shows as one; confirming revokes its grant.
+	now := e.Clock.Now()
+	g := storage.Grant{ID: token.NewID(), ClientID: id, WebsiteID: "site-9", OperatorID: "op-1", Scopes: scopes.MustParse("bucket:url:write"),
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	code := token.New(token.Code, g.ID)
+	if err := e.Store.CreateGrant(tbCtx(t), g); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.IssueTokens(tbCtx(t), storage.NewToken{Value: code, Token: storage.Token{Kind: token.Code, GrantID: g.ID, ClientID: id,
+		Scopes: g.Scopes, IssuedAt: now, ExpiresAt: now.Add(time.Minute), RedirectURI: "https://a.example/cb"}}); err != nil {
+		t.Fatal(err)
+	}
+	r := b.Post("/admin/kill/lookup", url.Values{"csrf": {csrf}, "token": {code}})
+	if r.StatusCode != 200 || !strings.Contains(r.Body, `id="lk-kind">authorization_code<`) || strings.Contains(r.Body, code) {
+		t.Fatalf("pasted code: %d\n%s", r.StatusCode, r.Body)
+	}
+	if r := b.Post("/admin/kill/grant", findForm(t, r.Body, "/admin/kill/grant").Values()); !strings.Contains(r.Body, `id="count-grants">1<`) {
+		t.Errorf("revoking the code's grant: %d\n%s", r.StatusCode, r.Body)
+	}
+	if gs, err := e.Store.ListGrants(tbCtx(t), "", "site-9"); err != nil || len(gs) != 0 {
+		t.Errorf("grants of site-9 after the pasted code: %v %v", gs, err)
+	}
 	evs := e.must(t, 200, http.MethodGet, "/admin/v1/audit?kind=revoke.grant", nil)["events"].([]any)
-	if len(evs) != 1 || evs[0].(map[string]any)["actor"] != "admin:tester" || evs[0].(map[string]any)["detail"].(map[string]any)["reason"] != "kill switch" {
-		t.Errorf("kill switch audit = %v", evs)
+	if len(evs) != 2 {
+		t.Errorf("kill switch audit = %v, want the two grant revocations", evs)
+	}
+	for _, ev := range evs {
+		if m := ev.(map[string]any); m["actor"] != "admin:tester" || m["detail"].(map[string]any)["reason"] != "kill switch" {
+			t.Errorf("kill switch audit event = %v", m)
+		}
 	}
 	dump := dumpRedis(t, e.RDB)
 	for _, leak := range []struct{ where, text string }{{"the log", logs.String()}, {"Redis", dump}} {

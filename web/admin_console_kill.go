@@ -51,8 +51,11 @@ func (a *admin) killLookup(c *gin.Context) {
 			a.consoleFail(c, d, err, "token")
 			return
 		}
-		d.Result = &actionResult{Title: "Token revoked", Counts: &n,
-			Message: "This " + kind.String() + " is not live (unknown, expired, used or already revoked); any live grant it belonged to is revoked now."}
+		msg := "This " + kind.String() + " is not live (unknown, expired, used or already revoked): nothing to revoke."
+		if n.Grants > 0 {
+			msg = "This " + kind.String() + " belonged to a live grant, which is revoked now."
+		}
+		d.Result = &actionResult{Title: "Token revoked", Counts: &n, Message: msg}
 		a.render(c, http.StatusOK, "admin_result.html", d)
 		return
 	}
