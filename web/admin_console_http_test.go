@@ -286,7 +286,21 @@ func TestAdminConsoleKillSwitch(t *testing.T) {
 			t.Errorf("kill switch audit event = %v", m)
 		}
 	}
-	dump := dumpRedis(t, e.RDB)
+	// A leak report shows on the overview.
+	resp, err := http.PostForm(e.URL+"/oauth/leaked", url.Values{"token": {other}})
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("leak report: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	ov := b.Get("/admin").Body
+	leaks := ov[strings.Index(ov, "<h2>Leak reports</h2>"):]
+	if !strings.Contains(leaks, `id="leaks"`) || !strings.Contains(leaks, id) || !strings.Contains(leaks, "token reported leaked") {
+		t.Errorf("overview's leak reports:\n%s", leaks)
+	}
+	if !strings.Contains(ov, `id="revocations"`) || !strings.Contains(ov, "revoke.website") {
+		t.Errorf("overview's recent revocations lack the website revocation")
+	}
+		dump := dumpRedis(t, e.RDB)
 	for _, leak := range []struct{ where, text string }{{"the log", logs.String()}, {"Redis", dump}} {
 		if strings.Contains(leak.text, tok) {
 			t.Errorf("%s holds the pasted token", leak.where)
