@@ -300,7 +300,7 @@ func TestAdminConsoleKillSwitch(t *testing.T) {
 	if !strings.Contains(ov, `id="revocations"`) || !strings.Contains(ov, "revoke.website") {
 		t.Errorf("overview's recent revocations lack the website revocation")
 	}
-		dump := dumpRedis(t, e.RDB)
+	dump := dumpRedis(t, e.RDB)
 	for _, leak := range []struct{ where, text string }{{"the log", logs.String()}, {"Redis", dump}} {
 		if strings.Contains(leak.text, tok) {
 			t.Errorf("%s holds the pasted token", leak.where)
