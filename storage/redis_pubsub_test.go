@@ -17,10 +17,12 @@ import (
 // is announced with its ID, and a lost subscription, once go-redis has
 // re-established it, is announced as "" (forget everything).
 func TestClientChangesArePublished(t *testing.T) {
-	single := func(addr string) func() redis.UniversalClient {
-		return func() redis.UniversalClient { return redis.NewClient(&redis.Options{Addr: addr}) }
+	single := func(opts *redis.Options) func() redis.UniversalClient {
+		return func() redis.UniversalClient { o := *opts; return redis.NewClient(&o) }
 	}
-	t.Run("redis-server", func(t *testing.T) { testClientChanges(t, single(redistest.StartServer(t)), true) })
+	t.Run("redis-server", func(t *testing.T) {
+		testClientChanges(t, single(&redis.Options{Addr: redistest.StartServer(t)}), true)
+	})
 	// Classic PUBLISH, even inside a MULTI on one node, reaches a
 	// subscriber connected to another.
 	t.Run("cluster", func(t *testing.T) {
@@ -30,7 +32,7 @@ func TestClientChangesArePublished(t *testing.T) {
 	// miniredis has no CLIENT KILL: only the announcements are checked.
 	t.Run("embedded", func(t *testing.T) {
 		rdb, _ := startEmbedded(t)
-		testClientChanges(t, single(addrOf(rdb)), false)
+		testClientChanges(t, single(optionsOf(rdb)), false) // no address: its dialer
 	})
 }
 

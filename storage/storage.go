@@ -82,6 +82,11 @@ type Client struct {
 	Approved  scopes.Set `json:"approved"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// Publisher, HomepageURL and PrivacyURL are shown to website operators
+	// on the consent page, so they can tell who is asking. All optional.
+	Publisher   string `json:"publisher,omitempty"`
+	HomepageURL string `json:"homepage_url,omitempty"`
+	PrivacyURL  string `json:"privacy_url,omitempty"`
 }
 
 // Website is a website whose data website scopes reach.

@@ -353,7 +353,7 @@ func (a *admin) clientHistory(c *gin.Context) {
 	for _, sc := range cl.Approved.Scopes() {
 		l := lineView{Scope: sc.String(), Permission: sc.Perm.String()}
 		if def, ok := scopes.Lookup(sc.Name); ok {
-			l.Description, l.Kind = def.Description, def.Kind.String()
+			l.Description, l.Kind = def.Sentence(sc.Perm), def.Kind.String()
 		}
 		d.Approved = append(d.Approved, pageLine{lineView: l})
 	}

@@ -132,10 +132,15 @@ func (s *Server) routes(e *gin.Engine) {
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
-	e.GET("/.well-known/oauth-authorization-server", func(c *gin.Context) {
+	metadata := func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=300")
 		c.JSON(http.StatusOK, s.p.Metadata())
-	})
+	}
+	e.GET("/.well-known/oauth-authorization-server", metadata)
+	// The same RFC 8414 metadata at the OpenID discovery path (RFC 8414
+	// §5 allows it), for client libraries that look there first. It
+	// claims nothing of OpenID Connect: no id_token, userinfo or jwks_uri.
+	e.GET("/.well-known/openid-configuration", metadata)
 	oauthNoStore := func(h http.HandlerFunc) gin.HandlerFunc {
 		return func(c *gin.Context) { h(c.Writer, c.Request) }
 	}

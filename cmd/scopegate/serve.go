@@ -21,7 +21,6 @@ import (
 	"github.com/scopegate/scopegate/oauth"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/embedded"
-	"github.com/scopegate/scopegate/storage/token"
 	"github.com/scopegate/scopegate/web"
 )
 
@@ -37,7 +36,9 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 			_, _ = stdout.Write(help.Bytes())
 			return 0
 		}
-		return fail(stderr, errs...)
+		// Every problem together: bad values, then what validation finds
+		// in the rest.
+		return fail(stderr, append(errs, validate(newValidator(), &cfg)...)...)
 	}
 	if errs := validate(newValidator(), &cfg); len(errs) > 0 {
 		return fail(stderr, errs...)
@@ -109,7 +110,8 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 type redisLog struct{ l *slog.Logger }
 
 func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
-	r.l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+	// go-redis starts most messages with "redis: " already: say it once.
+	r.l.WarnContext(ctx, "redis: "+strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
 }
 
 // failFastRetries keeps a URL's max_retries but lowers go-redis's default
@@ -171,7 +173,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	}
 	issuer = strings.TrimRight(issuer, "/")
 
-	if err := bootstrapAdminToken(ctx, store, cfg.AdminToken, stdout); err != nil {
+	if err := bootstrapAdminToken(ctx, store, cfg, time.Now(), stdout); err != nil {
 		ln.Close()
 		return err
 	}
@@ -252,22 +254,4 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-}
-
-// bootstrapAdminToken stores the configured admin token, or, when there is
-// none configured and none stored, generates one and prints it once.
-func bootstrapAdminToken(ctx context.Context, store storage.Sessions, configured string, stdout io.Writer) error {
-	if configured != "" {
-		return store.AddAdminToken(ctx, configured, "SCOPEGATE_ADMIN_TOKEN")
-	}
-	has, err := store.HasAdminTokens(ctx)
-	if err != nil || has {
-		return err
-	}
-	t := "sgadm_" + strings.TrimPrefix(token.NewSecret(), "sgs_")
-	if err := store.AddAdminToken(ctx, t, "generated at first start"); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "scopegate: generated the first admin token; it is shown only now, keep it:\n  SCOPEGATE_ADMIN_TOKEN=%s\n", t)
-	return nil
 }
