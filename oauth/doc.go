@@ -7,9 +7,10 @@
 // # What it owns
 //
 //   - Provider (New): the engine, the Manager behind it and a client cache
-//     (Config.ClientCacheTTL, 500 ms by default, so that a suspension, a
-//     lowered approved maximum or a rotated secret reaches every instance
-//     within a second). A Provider is safe for concurrent use.
+//     that drops a client at once when any instance changes it
+//     (FollowClientChanges, over the store's Redis pub/sub), with
+//     Config.ClientCacheTTL (500 ms by default) as the fallback for a lost
+//     message. A Provider is safe for concurrent use.
 //   - The authorization endpoint's logic, without its pages:
 //     ParseAuthorize validates a request, Approve issues a code for an
 //     operator's Consent, Deny and ErrorRedirect build error redirects.

@@ -72,9 +72,14 @@
 //	P:emails             hash    operator e-mail → operator ID (uniqueness)
 //	P:reviews            hash    review ID → client ID (to find a review's slot)
 //	P:reviews:pending    zset    reviews with undecided lines; score = created (ms)
-//	P:audit              stream  audit events, field "e" = event JSON; MAXLEN ~ AuditMaxLen
+//	P:audit              stream  audit events, field "e" = event JSON; trimmed by time only
+//	                             (MINID ~ now - AuditRetention), never by count
 //	P:admin              hash    base64url SHA-256 of admin token → label
 //	P:session:<b64h>     string  session (JSON), keyed by base64url SHA-256 of its secret
+//
+//	Pub/sub channel (not a key)
+//	P:clients:changed    channel a client ID, published in the MULTI or pipeline that changes its
+//	                             record (SubscribeClientChanges; redis_pubsub.go)
 //
 // IDs that become part of keys (client, website, operator, review IDs) are
 // 1 to 200 printable ASCII characters without space, '{' or '}'; grant IDs

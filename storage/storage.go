@@ -85,6 +85,11 @@ type Client struct {
 	Approved  scopes.Set `json:"approved"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// Publisher, HomepageURL and PrivacyURL are shown to website operators
+	// on the consent page, so they can tell who is asking. All optional.
+	Publisher   string `json:"publisher,omitempty"`
+	HomepageURL string `json:"homepage_url,omitempty"`
+	PrivacyURL  string `json:"privacy_url,omitempty"`
 }
 
 // Website is a website whose data website scopes reach.
@@ -193,7 +198,7 @@ func (r Review) Pending() bool {
 type Event struct {
 	ID        string            `json:"id"` // assigned by the store
 	Time      time.Time         `json:"time"`
-	Kind      string            `json:"kind"` // e.g. "token.issued", "grant.revoked"
+	Kind      string            `json:"kind"` // one of AuditKinds, e.g. "grant.revoked"
 	Actor     string            `json:"actor,omitempty"`
 	ClientID  string            `json:"client_id,omitempty"`
 	WebsiteID string            `json:"website_id,omitempty"`

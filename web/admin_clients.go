@@ -37,6 +37,9 @@ type clientView struct {
 	Secrets      []secretView `json:"secrets"`
 	CreatedAt    time.Time    `json:"created_at"`
 	UpdatedAt    time.Time    `json:"updated_at"`
+	Publisher    string       `json:"publisher,omitempty"`
+	HomepageURL  string       `json:"homepage_url,omitempty"`
+	PrivacyURL   string       `json:"privacy_url,omitempty"`
 }
 
 // secretView is one verifying secret: the current one, or a rotated one in
@@ -54,6 +57,7 @@ func (a *admin) viewClient(c storage.Client) clientView {
 		ClientID: c.ID, Name: c.Name, Type: string(c.Type), Role: string(c.Role), Status: string(c.Status),
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Approved: nonNil(c.Approved.Strings()),
 		Secrets: []secretView{}, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Publisher: c.Publisher, HomepageURL: c.HomepageURL, PrivacyURL: c.PrivacyURL,
 	}
 	now := a.now()
 	for _, h := range c.Secrets {
@@ -90,6 +94,9 @@ type createClientReq struct {
 	RedirectURIs []string `json:"redirect_uris" validate:"max=20,unique,dive,redirecturi"`
 	GrantTypes   []string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
 	Approve      []string `json:"approve" validate:"max=70,unique,dive,scope"`
+	Publisher    string   `json:"publisher" validate:"omitempty,label"`
+	HomepageURL  string   `json:"homepage_url" validate:"omitempty,pageurl"`
+	PrivacyURL   string   `json:"privacy_url" validate:"omitempty,pageurl"`
 }
 
 type createClientResp struct {
@@ -132,6 +139,7 @@ func (a *admin) createClient(c *gin.Context) {
 	cl := storage.Client{
 		ID: req.ID, Name: req.Name, Type: storage.ClientType(req.Type), Role: storage.Role(req.Role), Status: storage.Active,
 		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, CreatedAt: now, UpdatedAt: now,
+		Publisher: req.Publisher, HomepageURL: req.HomepageURL, PrivacyURL: req.PrivacyURL,
 	}
 	for k, v := range clientShape(cl) {
 		if _, seen := fields[k]; !seen {
@@ -289,6 +297,10 @@ type updateClientReq struct {
 	Name         *string   `json:"name" validate:"omitnil,label"`
 	RedirectURIs *[]string `json:"redirect_uris" validate:"omitnil,max=20,unique,dive,redirecturi"`
 	GrantTypes   *[]string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
+	// Publisher, HomepageURL and PrivacyURL: "" clears one.
+	Publisher   *string `json:"publisher" validate:"omitnil,optlabel"`
+	HomepageURL *string `json:"homepage_url" validate:"omitnil,pageurl"`
+	PrivacyURL  *string `json:"privacy_url" validate:"omitnil,pageurl"`
 }
 
 // errShape carries clientShape's complaints out of an update function.
@@ -308,8 +320,8 @@ func (a *admin) updateClient(c *gin.Context) {
 	if !ok || invalid(c, fields) {
 		return
 	}
-	if req.Name == nil && req.RedirectURIs == nil && req.GrantTypes == nil {
-		apiFail(c, http.StatusBadRequest, oauth.CodeInvalidRequest, "nothing to change: give name, redirect_uris or grant_types")
+	if req.Name == nil && req.RedirectURIs == nil && req.GrantTypes == nil && req.Publisher == nil && req.HomepageURL == nil && req.PrivacyURL == nil {
+		apiFail(c, http.StatusBadRequest, oauth.CodeInvalidRequest, "nothing to change: give name, redirect_uris, grant_types, publisher, homepage_url or privacy_url")
 		return
 	}
 	changed := []string{}
@@ -326,6 +338,16 @@ func (a *admin) updateClient(c *gin.Context) {
 		if req.GrantTypes != nil {
 			cl.GrantTypes = slices.Clone(*req.GrantTypes)
 			changed = append(changed, "grant_types")
+		}
+		for _, f := range []struct {
+			name string
+			v    *string
+			dst  *string
+		}{{"publisher", req.Publisher, &cl.Publisher}, {"homepage_url", req.HomepageURL, &cl.HomepageURL}, {"privacy_url", req.PrivacyURL, &cl.PrivacyURL}} {
+			if f.v != nil {
+				*f.dst = *f.v
+				changed = append(changed, f.name)
+			}
 		}
 		if f := clientShape(cl); len(f) > 0 {
 			return cl, errShape(f)
@@ -434,8 +456,8 @@ func (a *admin) suspendClient(c *gin.Context) { a.setStatus(c, storage.Suspended
 func (a *admin) resumeClient(c *gin.Context)  { a.setStatus(c, storage.Active, "client.resumed") }
 
 // setStatus suspends or resumes a client. Introspection answers inactive
-// for a suspended client's tokens at once here, and within the client
-// cache TTL on other instances.
+// for a suspended client's tokens at once here and, through the store's
+// pub/sub announcement, on other instances.
 func (a *admin) setStatus(c *gin.Context, st storage.Status, kind string) {
 	id, ok := clientParam(c)
 	if !ok {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/scopegate/scopegate/storage"
 )
 
 // auditPageSize is the audit timeline's page length.
@@ -19,15 +21,7 @@ type auditPage struct {
 	Next                                    string // link to the next (older) page
 	First                                   string // link to the newest page
 	Paged                                   bool
-	Kinds                                   []string
-}
-
-// auditKinds are suggested in the kind filter (any kind may be typed).
-var auditKinds = []string{
-	"revoke.token", "revoke.grant", "revoke.client", "revoke.website", "grant.revoked",
-	"client.created", "client.updated", "client.suspended", "client.resumed", "client.maximum_lowered",
-	"client.secret_rotated", "client.deleted", "review.filed", "review.line_approved", "review.line_rejected",
-	"admin.login", "token.issued", "token.revoked", "grant.created",
+	Kinds                                   []string // suggested in the kind filter
 }
 
 // localMinute is what an <input type="datetime-local"> sends.
@@ -43,7 +37,7 @@ func (a *admin) auditPage(c *gin.Context) {
 	}
 	q := c.Request.URL.Query()
 	p := auditPage{ClientID: q.Get("client_id"), WebsiteID: q.Get("website_id"), Kind: q.Get("kind"),
-		Since: q.Get("since"), Until: q.Get("until"), Kinds: auditKinds}
+		Since: q.Get("since"), Until: q.Get("until"), Kinds: storage.AuditKinds()}
 	api := url.Values{}
 	for _, kv := range [][2]string{{"client_id", p.ClientID}, {"website_id", p.WebsiteID}, {"kind", p.Kind}, {"since", p.Since}, {"until", p.Until}} {
 		v := kv[1]

@@ -60,7 +60,7 @@ func approvedLines(ss []string) []pageLine {
 		}
 		l := lineView{Scope: s, Permission: sc.Perm.String()}
 		if def, ok := scopes.Lookup(sc.Name); ok {
-			l.Description, l.Kind = def.Description, def.Kind.String()
+			l.Description, l.Kind = def.Sentence(sc.Perm), def.Kind.String()
 		}
 		out = append(out, pageLine{lineView: l, WriteOnly: sc.Perm == scopes.Write})
 	}

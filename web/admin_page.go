@@ -140,6 +140,7 @@ func (a *admin) login(c *gin.Context) {
 		return
 	}
 	if !a.logins.allow(c.ClientIP()) {
+		a.rateLimited("admin_login")
 		c.Header("Retry-After", "60")
 		a.showLogin(c, http.StatusTooManyRequests, "Too many attempts; wait a minute.")
 		return

@@ -145,6 +145,7 @@ func (a *admin) revokeBy(c *gin.Context, req revokeReq) (storage.Revocation, err
 	if req.reason != "" {
 		ev.Detail["reason"] = req.reason
 	}
+	a.revoked(adminRevocation(ev.Kind))
 	a.audit(c, ev)
 	return n, nil
 }

@@ -37,6 +37,7 @@ Usage:
   scopegate revoke     revoke by token, grant, client or website
   scopegate audit      read the audit trail
   scopegate version    print the version
+  scopegate healthcheck  exit 0 if the server at --addr answers /healthz (for Docker)
 
 Run 'scopegate COMMAND --help' for a command's settings. Every setting also
 reads SCOPEGATE_<NAME> from the environment.
@@ -57,8 +58,10 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "clients", "operators", "reviews", "revoke", "audit":
 		return runAdmin(ctx, args[0], args[1:], getenv, stdin, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "scopegate", version)
+		fmt.Fprintln(stdout, "scopegate", versionString())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -68,5 +71,6 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	return 2
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; the
+// Makefile and the Dockerfile set it from `git describe --always --dirty`.
 var version = "dev"
