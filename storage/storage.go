@@ -66,6 +66,9 @@ const (
 type SecretHash struct {
 	Hash      [32]byte  `json:"hash"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// CreatedAt is when the secret was made (zero: not recorded). Shown
+	// to admins; never needed to verify.
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // Client is a registered OAuth client: a plugin or a resource server.
