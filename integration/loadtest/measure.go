@@ -331,7 +331,10 @@ func printTable(out io.Writer, o options, results []result) {
 				errs += " (does not count)"
 			}
 			note := ""
-			if a.minWindow < o.duration*9/10 {
+			switch {
+			case a.minWindow <= 0:
+				note = " (nothing left to measure after the warm-up: raise -codes or -revokes)"
+			case a.minWindow < o.duration*9/10:
 				note = fmt.Sprintf(" (ran out of work: ≥ %.1fs measured)", a.minWindow.Seconds())
 			}
 			ratio, p99r := "", ""
