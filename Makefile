@@ -15,8 +15,11 @@ FUZZTIME  ?= 5000000x
 # Debian packages the tests drive for real: Redis (server + cli for the
 # cluster), Chromium for the browser tests, curl for the README's examples.
 TEST_PKGS := redis-server redis-tools chromium curl
+# The load tool (integration/loadtest): `go run ./integration/loadtest -h`.
+BENCH_FLAGS    ?= -duration 2s -warmup 500ms -reps 2 -conns 16,64
+LOADTEST_FLAGS ?= -duration 8s -warmup 1s -reps 3 -conns 16,64 -codes 40000 -revokes 60000 -mixed 5m
 
-.PHONY: help run build test test-deps bench fuzz lint clean docker
+.PHONY: help run build test test-deps bench loadtest fuzz lint clean docker
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z][a-z-]*:.*## /{printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,8 +52,12 @@ test-deps: ## install what the tests need (Debian: redis-server, redis-cli, chro
 	  fi; \
 	fi
 
-bench: test-deps ## run the benchmarks (figures, not pass/fail)
+bench: test-deps ## run the benchmarks, then the short load test (figures vs a floor server, not pass/fail)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./integration/loadtest $(BENCH_FLAGS)
+
+loadtest: test-deps ## longer load test (LOADTEST_FLAGS) + a mixed issue/introspect/revoke run that fails if a revoked token stays active
+	$(GO) run ./integration/loadtest $(LOADTEST_FLAGS)
 
 fuzz: ## fuzz the scope parser and the token parser (FUZZTIME=5000000x executions each)
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./scopes

@@ -69,8 +69,9 @@
 //     known good.
 //   - PKCE: the engine allows plain, defaults a missing method to plain,
 //     does not require PKCE of public clients, skips the verifier's shape
-//     and answers a downgrade with a 500. parsePKCE and checkVerifier
-//     enforce RFC 7636 with S256 only.
+//     and answers a downgrade with a 500. parsePKCE and exchangeCode
+//     (its checks run inside storage's RedeemChecked) enforce RFC 7636
+//     with S256 only.
 //   - Implicit and password grants: on by default. The engine is
 //     configured with response_type=code and the three grants only, and
 //     Token refuses every other grant_type before the engine runs.

@@ -12,6 +12,7 @@ import (
 	"github.com/go-oauth2/oauth2/v4"
 	oerrors "github.com/go-oauth2/oauth2/v4/errors"
 	"github.com/go-oauth2/oauth2/v4/server"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scopegate/scopegate/storage"
 )
@@ -36,6 +37,9 @@ type Config struct {
 	ClientCacheTTL time.Duration // default 500 ms
 	Now            func() time.Time
 	Logger         *slog.Logger
+	// Registerer receives the Provider's counters (tokens issued by grant
+	// type, introspections by outcome); nil: they are not exported.
+	Registerer prometheus.Registerer
 }
 
 // Defaults.
@@ -56,6 +60,7 @@ type Provider struct {
 	now     func() time.Time
 	engine  *server.Server
 	clients *clientCache
+	metrics *metrics
 }
 
 // New returns a Provider over store.
@@ -85,6 +90,13 @@ func New(cfg Config, store Store) *Provider {
 		now:     cfg.Now,
 		clients: newClientCache(store, cfg.ClientCacheTTL, cfg.Now),
 	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		// Only a second Provider on one registry gets here: count anyway.
+		p.log.Error("oauth: metrics not registered", "err", err)
+		m, _ = newMetrics(nil)
+	}
+	p.metrics = m
 	p.engine = p.newEngine()
 	return p
 }

@@ -58,6 +58,7 @@ type Redis struct {
 	retention time.Duration
 	sets      scopeCache
 	shards    shardCounts
+	cc        ccGrants
 }
 
 var _ Store = (*Redis)(nil)

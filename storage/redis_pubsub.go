@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -15,6 +16,9 @@ import (
 // PUBLISH reaches every subscriber of a Redis Cluster, whatever node each
 // is connected to.
 
+// subscribeTimeout bounds the wait for a subscription's confirmation.
+const subscribeTimeout = 10 * time.Second
+
 // SubscribeClientChanges calls onChange with the ID of every client whose
 // record changes, from any process sharing this Redis and prefix, until ctx
 // is done or stop is called (stop waits for the last call to return). It
@@ -24,7 +28,7 @@ import (
 // missed. onChange runs on one goroutine and must not block for long.
 func (r *Redis) SubscribeClientChanges(ctx context.Context, onChange func(clientID string)) (stop func(), err error) {
 	ps := r.rdb.Subscribe(ctx, r.k.clientChanges())
-	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
+	if _, err := ps.ReceiveTimeout(ctx, subscribeTimeout); err != nil { // the subscription's confirmation
 		_ = ps.Close()
 		return nil, unavailable("subscribe to client changes", err)
 	}

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -16,19 +17,29 @@ import (
 // is announced with its ID, and a lost subscription, once go-redis has
 // re-established it, is announced as "" (forget everything).
 func TestClientChangesArePublished(t *testing.T) {
-	t.Run("redis-server", func(t *testing.T) { testClientChanges(t, &redis.Options{Addr: redistest.StartServer(t)}, true) })
+	single := func(opts *redis.Options) func() redis.UniversalClient {
+		return func() redis.UniversalClient { o := *opts; return redis.NewClient(&o) }
+	}
+	t.Run("redis-server", func(t *testing.T) {
+		testClientChanges(t, single(&redis.Options{Addr: redistest.StartServer(t)}), true)
+	})
+	// Classic PUBLISH, even inside a MULTI on one node, reaches a
+	// subscriber connected to another.
+	t.Run("cluster", func(t *testing.T) {
+		addrs := redistest.StartCluster(t)
+		testClientChanges(t, func() redis.UniversalClient { return redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs}) }, true)
+	})
 	// miniredis has no CLIENT KILL: only the announcements are checked.
 	t.Run("embedded", func(t *testing.T) {
 		rdb, _ := startEmbedded(t)
-		testClientChanges(t, optionsOf(rdb), false) // no address: its dialer
+		testClientChanges(t, single(optionsOf(rdb)), false) // no address: its dialer
 	})
 }
 
-func testClientChanges(t *testing.T, opts *redis.Options, cut bool) {
+func testClientChanges(t *testing.T, newClient func() redis.UniversalClient, cut bool) {
 	ctx := t.Context()
-	newStore := func() (*storage.Redis, *redis.Client) {
-		o := *opts
-		rdb := redis.NewClient(&o)
+	newStore := func() (*storage.Redis, redis.UniversalClient) {
+		rdb := newClient()
 		s := storage.NewRedis(rdb, storage.RedisOptions{})
 		t.Cleanup(func() { _ = s.Close() })
 		return s, rdb
@@ -84,7 +95,15 @@ func testClientChanges(t *testing.T, opts *redis.Options, cut bool) {
 	}
 	// Cut the subscriber's connection: go-redis reconnects, re-subscribes,
 	// and the store says to forget everything.
-	if err := rdb.ClientKillByFilter(ctx, "TYPE", "pubsub").Err(); err != nil {
+	kill := func(ctx context.Context, c *redis.Client) error {
+		return c.ClientKillByFilter(ctx, "TYPE", "pubsub").Err()
+	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachShard(ctx, kill)
+	} else {
+		err = kill(ctx, rdb.(*redis.Client))
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	want("re-subscription", "")

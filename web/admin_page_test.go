@@ -52,7 +52,7 @@ func TestReviewPageLoginAndCSRF(t *testing.T) {
 	v = findForm(t, page.Body, "/admin/login").Values()
 	v.Set("token", testAdminToken)
 	r := b.Post("/admin/login", v)
-	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/review" {
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin" {
 		t.Fatalf("login: %d %s %s", r.StatusCode, r.Header.Get("Location"), r.Body)
 	}
 	var sess *http.Cookie
@@ -135,6 +135,9 @@ func TestReviewPageBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.SendKeys(chromedp.ID("token"), testAdminToken),
 		chromedp.Click(chromedp.ID("login")),
+		// The overview comes first; the queue is one click away.
+		chromedp.WaitVisible(chromedp.ID("stat-pending")),
+		chromedp.Click(chromedp.ID("nav-review")),
 		chromedp.WaitVisible(chromedp.ID(line0)),
 	)
 	if err != nil {

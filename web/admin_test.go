@@ -1038,8 +1038,10 @@ func TestAdminSeparateListener(t *testing.T) {
 	if r := e.api(t, http.MethodGet, "/admin/v1/clients", nil); r.Status != 404 {
 		t.Errorf("admin API on the public handler: %d", r.Status)
 	}
-	if r := e.raw(t, http.MethodGet, "/admin/review", "", nil, nil); r.Status != 404 {
-		t.Errorf("review page on the public handler: %d", r.Status)
+	for _, p := range []string{"/admin", "/admin/review", "/admin/clients", "/admin/audit"} {
+		if r := e.raw(t, http.MethodGet, p, "", nil, nil); r.Status != 404 {
+			t.Errorf("admin page %s on the public handler: %d", p, r.Status)
+		}
 	}
 	admin := httptest.NewServer(e.Web.AdminHandler())
 	t.Cleanup(admin.Close)

@@ -32,8 +32,10 @@ func TestAuditTrailSurvivesIssuance(t *testing.T) {
 
 	start := time.Now()
 	now := e.Clock.Now()
-	g, err := e.Store.ClientCredentialsGrant(ctx, storage.Grant{ID: token.NewID(), ClientID: id,
-		Scopes: scopes.MustParse("plugin:subscription:bill:read"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	plugin := scopes.MustParse("plugin:subscription:bill:read")
+	_, g, err := e.Store.IssueClientCredentials(ctx, storage.Grant{ID: token.NewID(), ClientID: id,
+		Scopes: plugin, CreatedAt: now, ExpiresAt: now.Add(time.Hour)},
+		storage.Token{Scopes: plugin, IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

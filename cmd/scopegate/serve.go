@@ -186,9 +186,12 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 
 	provider := oauth.New(oauth.Config{
 		Issuer: issuer, CodeTTL: cfg.CodeTTL, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Logger: log,
+		Registerer: reg,
 	}, store)
-	// Client changes made by any instance reach this one's cache at once.
-	stopFollowing, err := provider.FollowClientChanges(ctx, store)
+	// Client changes made by any instance reach this one's cache at once,
+	// until serve returns (requests still draining after ctx is done
+	// keep getting them).
+	stopFollowing, err := provider.FollowClientChanges(context.WithoutCancel(ctx), store)
 	if err != nil {
 		ln.Close()
 		return fmt.Errorf("redis: %w", err)

@@ -532,8 +532,8 @@ func everyCall(e *env, s storage.Store) []struct {
 		{"CreateGrant", func() error { return s.CreateGrant(ctx, g) }},
 		{"GetGrant", func() error { _, err := s.GetGrant(ctx, g.ID); return err }},
 		{"ListGrants", func() error { _, err := s.ListGrants(ctx, "c1", ""); return err }},
-		{"ClientCredentialsGrant", func() error {
-			_, err := s.ClientCredentialsGrant(ctx, storage.Grant{ID: token.NewID(), ClientID: "c1"})
+		{"IssueClientCredentials", func() error {
+			_, _, err := s.IssueClientCredentials(ctx, storage.Grant{ID: token.NewID(), ClientID: "c1"}, storage.Token{ExpiresAt: e.now().Add(time.Hour)})
 			return err
 		}},
 		{"IssueTokens", func() error { return s.IssueTokens(ctx, access) }},
@@ -542,6 +542,10 @@ func everyCall(e *env, s storage.Store) []struct {
 		{"RedeemCode", func() error { return s.RedeemCode(ctx, code, access) }},
 		{"GetRefresh", func() error { _, _, err := s.GetRefresh(ctx, refresh); return err }},
 		{"RotateRefresh", func() error { return s.RotateRefresh(ctx, refresh, access) }},
+		{"RedeemChecked", func() error {
+			_, _, err := s.RedeemChecked(ctx, refresh, storage.Redemption{ClientID: "c1"}, access)
+			return err
+		}},
 		{"RevokeToken", func() error { _, err := s.RevokeToken(ctx, refresh); return err }},
 		{"RevokeGrant", func() error { _, err := s.RevokeGrant(ctx, g.ID); return err }},
 		{"RevokeClient", func() error { _, err := s.RevokeClient(ctx, "c1"); return err }},

@@ -246,3 +246,22 @@ func waitClusterOK(ctx context.Context, addr string) error {
 		}
 	}
 }
+
+// Launch starts a redis-server like Start, for programs that are not tests
+// (the load tool): dir is its working directory, and the caller stops it
+// with Kill. It fails when redis-server is not installed.
+func Launch(dir string, args ...string) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, errors.New(Missing)
+	}
+	var lastErr error
+	for range 3 { // a port found free can be taken before the server binds it
+		s, err := start(bin, dir, args)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
