@@ -14,16 +14,27 @@ import (
 	"time"
 )
 
-// readmeCurlBlocks returns the README's ```sh blocks that run curl, in
-// order.
+// readmeWalkthrough is the heading of the README section whose requests
+// the test runs.
+const readmeWalkthrough = "### A plugin's requests, with curl\n"
+
+// readmeCurlBlocks returns the ```sh blocks that run curl in the README's
+// plugin walkthrough, in order.
 func readmeCurlBlocks(t *testing.T) []string {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, section, ok := strings.Cut(string(raw), readmeWalkthrough)
+	if !ok {
+		t.Fatalf("README has no section %q", strings.TrimSpace(readmeWalkthrough))
+	}
+	if i := regexp.MustCompile(`(?m)^#{1,3} `).FindStringIndex(section); i != nil {
+		section = section[:i[0]]
+	}
 	var out []string
-	for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(raw), -1) {
+	for _, m := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(section, -1) {
 		if strings.HasPrefix(strings.TrimSpace(m[1]), "curl ") {
 			out = append(out, m[1])
 		}
