@@ -59,6 +59,7 @@ func seedDemo(ctx context.Context, store storage.Store, issuer string, out io.Wr
 		RedirectURIs: []string{issuer + "/demo/callback"},
 		GrantTypes:   []string{"authorization_code", "refresh_token", "client_credentials"},
 		Role:         storage.RolePlugin, Status: storage.Active, Approved: demoApproved, CreatedAt: now, UpdatedAt: now,
+		Publisher: "the scopegate project (demo)", HomepageURL: issuer + "/demo", // shown on the consent page
 	}, {
 		ID: demoAPIID, Name: "Demo REST API", Type: storage.Confidential,
 		Secrets: []storage.SecretHash{oauth.HashSecret(apiSecret)},

@@ -39,6 +39,7 @@ Usage:
   scopegate audit      read the audit trail
   scopegate demo-api   a demo REST API protected by scopegate tokens
   scopegate version    print the version
+  scopegate healthcheck  exit 0 if the server at --addr answers /healthz (for Docker)
 
 Run 'scopegate COMMAND --help' for a command's settings. Every setting also
 reads SCOPEGATE_<NAME> from the environment.
@@ -61,8 +62,10 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		return runDemoAPI(ctx, args[1:], getenv, stdout, stderr)
 	case "clients", "operators", "reviews", "revoke", "audit":
 		return runAdmin(ctx, args[0], args[1:], getenv, stdin, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "scopegate", version)
+		fmt.Fprintln(stdout, "scopegate", versionString())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -72,5 +75,6 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	return 2
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; the
+// Makefile and the Dockerfile set it from `git describe --always --dirty`.
 var version = "dev"
