@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/scopegate/scopegate/storage/redistest"
+	"github.com/scopegate/scopegate/web/webtest"
 )
 
 // Scale-out proofs (issue 11): stateless scopegate instances on a Redis
@@ -66,6 +69,28 @@ func httpJSON(method, u, bearer string, basic *client, form url.Values, body any
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
 	return resp.StatusCode, m, nil
+}
+
+// consentAcross signs the operator in on instance a, then runs the
+// website choice, the consent and the code exchange on instance b: no
+// sticky sessions. b must not ask the operator to sign in again.
+func consentAcross(t *testing.T, a, b *server, c client, redirect, website string) *oauth2.Token {
+	t.Helper()
+	o := operatorOf(t, a)
+	conf := &oauth2.Config{ClientID: c.ID, RedirectURL: redirect, Endpoint: oauth2.Endpoint{AuthURL: a.URL + "/oauth/authorize"}}
+	authURL := conf.AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()))
+	_, page := o.do("GET", authURL, nil)
+	login := webtest.FindForm(t, page, "/login").Values()
+	login.Set("email", "op@example.test")
+	login.Set("password", "operator password 1")
+	if resp, body := o.do("POST", "/login", login); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login on A: %d %s", resp.StatusCode, body)
+	}
+	o.s = b
+	if _, page := o.do("GET", strings.Replace(authURL, a.URL, b.URL, 1), nil); strings.Contains(page, `action="/login"`) {
+		t.Fatal("B asks the operator signed in on A to sign in again: sessions are not shared")
+	}
+	return o.tokens(c, redirect, website)
 }
 
 // adminRevoke revokes through s's admin API and returns the answer.
@@ -343,7 +368,7 @@ func TestRevocationNotDurableSaysSo(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, errOut, code := s.cli(t, tok.AccessToken+"\n", "revoke", "--token", "-")
-	if code != 0 || !strings.Contains(out, "revoked 1 grants") || !strings.Contains(errOut, "warning:") || !strings.Contains(errOut, "not yet durable") {
+	if code != 0 || !strings.Contains(out, "revoked 1 grant,") || !strings.Contains(errOut, "warning:") || !strings.Contains(errOut, "not yet durable") {
 		t.Fatalf("CLI revoke without a replica: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	if in := s.introspect(t, rs, tok.AccessToken); active(in) {

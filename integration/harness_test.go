@@ -17,8 +17,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/scopegate/scopegate/storage/redistest"
 )
 
 // binary is the scopegate binary built once for the whole package.
@@ -54,11 +52,11 @@ type server struct {
 	out      bytes.Buffer
 }
 
-// startServer starts a real redis-server and scopegate against it.
+// startServer starts a real redis-server, persistent as the README asks
+// (durableArgs), and scopegate against it.
 func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
-	addr := redistest.StartServer(t)
-	return startServerOn(t, "redis://"+addr, extra...)
+	return startServerOn(t, "redis://"+durableRedis(t).Addr, extra...)
 }
 
 // startServerOn starts scopegate against the given Redis URL. Several

@@ -26,9 +26,11 @@ func ParseForm(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Allow", http.MethodPost)
 		return &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "use POST"}
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded")
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" { // the usual case parses nothing
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/x-www-form-urlencoded" {
+			return ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded")
+		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
@@ -172,7 +174,8 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	p.metrics.introspected(res.Active)
+	writeIntrospection(w, &res)
 }
 
 // IntrospectToken answers for one token value. It returns an error only when

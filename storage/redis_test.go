@@ -70,10 +70,13 @@ func TestEmbedded(t *testing.T) {
 	var n atomic.Int64
 	conformance.RunTests(t, func(t *testing.T) conformance.Fixture {
 		rdb, _ := startEmbedded(t)
-		return fixture(t, &n, rdb, redis.NewClient(&redis.Options{Addr: addrOf(rdb)}),
+		// The embedded store has no address: other clients share its dialer.
+		return fixture(t, &n, rdb, redis.NewClient(optionsOf(rdb)),
 			func(t *testing.T) redis.UniversalClient { // the embedded server stopped
 				rdb, stop := startEmbedded(t)
-				c := redis.NewClient(noRetry(addrOf(rdb)))
+				o := optionsOf(rdb)
+				o.MaxRetries, o.DialerRetries = -1, 1
+				c := redis.NewClient(o)
 				if err := stop(); err != nil {
 					t.Fatal(err)
 				}
@@ -91,7 +94,11 @@ func startEmbedded(t *testing.T) (redis.UniversalClient, func() error) {
 	return rdb, stop
 }
 
-func addrOf(rdb redis.UniversalClient) string { return rdb.(*redis.Client).Options().Addr }
+// optionsOf copies a client's options, its Dialer included.
+func optionsOf(rdb redis.UniversalClient) *redis.Options {
+	o := *rdb.(*redis.Client).Options()
+	return &o
+}
 
 // deadAddr is a local address nothing listens on.
 func deadAddr(t *testing.T) string {

@@ -204,6 +204,7 @@ func (pg *pages) login(c *gin.Context) {
 	}
 	email := form.Get("email")
 	if !pg.logins.allow(c.ClientIP()) {
+		pg.s.rateLimited("operator_login")
 		c.Header("Retry-After", "60")
 		pg.renderLogin(c, http.StatusTooManyRequests, returnTo, email, "Too many sign-in attempts. Wait a minute and try again.")
 		return

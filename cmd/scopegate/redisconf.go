@@ -89,6 +89,7 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 	}
 	o.MaxRetries = failFastRetries(o.MaxRetries)
 	o.DialerRetries = 1
+	o.ContextTimeoutEnabled = true // a request's deadline bounds its Redis commands
 	return o, nil
 }
 

@@ -3,6 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -225,7 +226,11 @@ func startSentinel(bin, dir, name, host, port string) (*Server, error) {
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		return nil, err
 	}
-	return startProc(bin, dir, p, []string{conf, "--sentinel"})
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(p)), Dir: dir, bin: bin, args: []string{conf, "--sentinel"}}
+	if err := s.run(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // WaitReady polls until the current primary (as the sentinels report it)
