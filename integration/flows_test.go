@@ -21,7 +21,7 @@ const billWrite = "plugin:subscription:bill:write"
 
 // provision creates a plugin able to use client credentials and a resource
 // server, through the CLI.
-func provision(t *testing.T, s *server) (plugin, rs client) {
+func provision(t testing.TB, s *server) (plugin, rs client) {
 	t.Helper()
 	plugin = s.createClient(t, "--name", "Billing Plugin", "--grant-type", "client_credentials",
 		"--approve", billWrite, "--approve", "bucket:url:read")

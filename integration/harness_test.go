@@ -17,8 +17,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/scopegate/scopegate/storage/redistest"
 )
 
 // binary is the scopegate binary built once for the whole package.
@@ -54,16 +52,16 @@ type server struct {
 	out      bytes.Buffer
 }
 
-// startServer starts a real redis-server and scopegate against it.
+// startServer starts a real redis-server, persistent as the README asks
+// (durableArgs), and scopegate against it.
 func startServer(t *testing.T, extra ...string) *server {
 	t.Helper()
-	addr := redistest.StartServer(t)
-	return startServerOn(t, "redis://"+addr, extra...)
+	return startServerOn(t, "redis://"+durableRedis(t).Addr, extra...)
 }
 
 // startServerOn starts scopegate against the given Redis URL. Several
 // servers on one Redis act as instances of one deployment.
-func startServerOn(t *testing.T, redisURL string, extra ...string) *server {
+func startServerOn(t testing.TB, redisURL string, extra ...string) *server {
 	t.Helper()
 	s := &server{RedisURL: redisURL}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--redis", redisURL, "--admin-token", adminToken}, extra...)
@@ -130,7 +128,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // cli runs the scopegate CLI against s and returns stdout, stderr and the
 // exit status.
-func (s *server) cli(t *testing.T, stdin string, args ...string) (string, string, int) {
+func (s *server) cli(t testing.TB, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -150,7 +148,7 @@ func (s *server) cli(t *testing.T, stdin string, args ...string) (string, string
 }
 
 // cliJSON runs a CLI command with --json and decodes its one JSON object.
-func (s *server) cliJSON(t *testing.T, stdin string, args ...string) map[string]any {
+func (s *server) cliJSON(t testing.TB, stdin string, args ...string) map[string]any {
 	t.Helper()
 	out, errOut, code := s.cli(t, stdin, append(args, "--json")...)
 	if code != 0 {
@@ -166,7 +164,7 @@ func (s *server) cliJSON(t *testing.T, stdin string, args ...string) map[string]
 // client is a provisioned OAuth client.
 type client struct{ ID, Secret string }
 
-func (s *server) createClient(t *testing.T, args ...string) client {
+func (s *server) createClient(t testing.TB, args ...string) client {
 	t.Helper()
 	m := s.cliJSON(t, "", append([]string{"clients", "create"}, args...)...)
 	id, _ := m["client_id"].(string)

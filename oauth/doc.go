@@ -7,9 +7,10 @@
 // # What it owns
 //
 //   - Provider (New): the engine, the Manager behind it and a client cache
-//     (Config.ClientCacheTTL, 500 ms by default, so that a suspension, a
-//     lowered approved maximum or a rotated secret reaches every instance
-//     within a second). A Provider is safe for concurrent use.
+//     that drops a client at once when any instance changes it
+//     (FollowClientChanges, over the store's Redis pub/sub), with
+//     Config.ClientCacheTTL (500 ms by default) as the fallback for a lost
+//     message. A Provider is safe for concurrent use.
 //   - The authorization endpoint's logic, without its pages:
 //     ParseAuthorize validates a request, Approve issues a code for an
 //     operator's Consent, Deny and ErrorRedirect build error redirects.
@@ -68,8 +69,9 @@
 //     known good.
 //   - PKCE: the engine allows plain, defaults a missing method to plain,
 //     does not require PKCE of public clients, skips the verifier's shape
-//     and answers a downgrade with a 500. parsePKCE and checkVerifier
-//     enforce RFC 7636 with S256 only.
+//     and answers a downgrade with a 500. parsePKCE and exchangeCode
+//     (its checks run inside storage's RedeemChecked) enforce RFC 7636
+//     with S256 only.
 //   - Implicit and password grants: on by default. The engine is
 //     configured with response_type=code and the three grants only, and
 //     Token refuses every other grant_type before the engine runs.

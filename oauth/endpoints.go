@@ -36,9 +36,11 @@ func ParseForm(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.RawQuery != "" || r.URL.ForceQuery {
 		return ErrInvalidRequest.WithDescription("parameters belong in the request body, not in the URL query (RFC 6749 section 3.2)")
 	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded")
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" { // the usual case parses nothing
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/x-www-form-urlencoded" {
+			return ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded")
+		}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
@@ -182,7 +184,8 @@ func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	p.metrics.introspected(res.Active)
+	writeIntrospection(w, &res)
 }
 
 // IntrospectToken answers for one token value. It returns an error only when

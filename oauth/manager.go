@@ -140,62 +140,71 @@ func (m *manager) GenerateAccessToken(ctx context.Context, gt oauth2.GrantType, 
 }
 
 // exchangeCode is RFC 6749 §4.1.3 with RFC 7636 §4.6 and the replay rule of
-// §4.1.2: the code is checked, then redeemed atomically with the new tokens.
+// §4.1.2: the client, redirect URI and PKCE verifier are checked and the
+// code is redeemed with the new tokens in one atomic storage step (one
+// Redis round trip). The tokens carry the consented scopes; the answer
+// names them capped at the client's current maximum, as introspection
+// does.
 func (m *manager) exchangeCode(ctx context.Context, c storage.Client, tgr *oauth2.TokenGenerateRequest) (oauth2.TokenInfo, error) {
 	p := m.p
-	code, g, err := p.store.GetCode(ctx, tgr.Code)
+	_, gid, err := token.Parse(tgr.Code)
 	if err != nil {
-		return nil, grantError(err, "authorization code")
+		return nil, grantError(storage.ErrNotFound, "authorization code")
 	}
-	if subtle.ConstantTimeCompare([]byte(code.ClientID), []byte(c.ID)) != 1 {
-		return nil, ErrInvalidGrant.WithDescription("the authorization code was issued to another client")
+	challenge := ""
+	if v := tgr.CodeVerifier; v != "" {
+		if !validVerifier(v) {
+			return nil, ErrInvalidGrant.WithDescription("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
+		}
+		sum := sha256.Sum256([]byte(v))
+		challenge = base64.RawURLEncoding.EncodeToString(sum[:])
 	}
-	if code.RedirectURI != tgr.RedirectURI {
-		return nil, ErrInvalidGrant.WithDescription("redirect_uri differs from the authorization request")
+	toks := m.newTokens(gid, c.ID, scopes.Set{}, scopes.Set{}, true, allowsGrant(c, "refresh_token"))
+	g, consented, err := p.store.RedeemChecked(ctx, tgr.Code, storage.Redemption{
+		ClientID: c.ID, RedirectURI: tgr.RedirectURI, Challenge: challenge, RequirePKCE: c.Type == storage.Public,
+	}, toks...)
+	if err != nil {
+		return nil, redeemError(err, "authorization code")
 	}
-	if c.Type == storage.Public && code.CodeChallenge == "" {
-		// Only possible if the client became public after the code was
-		// issued; a public client proves itself with PKCE alone.
-		return nil, ErrInvalidGrant.WithDescription("public clients must use PKCE")
-	}
-	if err := checkVerifier(code, tgr.CodeVerifier); err != nil {
-		return nil, err
-	}
-	scope := g.Scopes.Intersect(c.Approved)
+	scope := consented.Intersect(c.Approved)
 	if scope.IsEmpty() {
-		return nil, ErrInvalidScope.WithDescription("none of the consented scopes is still approved for this client")
+		return nil, p.unusable(ctx, g, "none of the consented scopes is still approved for this client")
 	}
-	toks, ti := m.mint(g, scope, g.Scopes, allowsGrant(c, "refresh_token"))
-	if err := p.store.RedeemCode(ctx, tgr.Code, toks...); err != nil {
-		return nil, grantError(err, "authorization code")
-	}
-	p.audit(ctx, storage.Event{Kind: "token.issued", Actor: "client:" + c.ID, ClientID: c.ID, WebsiteID: g.WebsiteID, GrantID: g.ID,
-		Detail: map[string]string{"grant_type": "authorization_code", "scope": scope.String()}})
-	return ti, nil
+	p.metrics.issued("authorization_code")
+	return m.tokenInfo(toks, scope), nil
 }
 
-// checkVerifier enforces PKCE (RFC 7636 §4.6), S256 only. A verifier sent
-// for a code issued without a challenge is rejected too (RFC 9700 §2.1.1:
-// PKCE downgrade).
-func checkVerifier(code storage.Token, verifier string) error {
-	if code.CodeChallenge == "" {
-		if verifier != "" {
-			return ErrInvalidGrant.WithDescription("code_verifier sent but the authorization request had no code_challenge")
-		}
-		return nil
+// unusable answers a redemption that succeeded but whose tokens carry no
+// scope the client is still approved for: the grant is revoked (its tokens
+// could never be used) and the client gets invalid_scope.
+func (p *Provider) unusable(ctx context.Context, g storage.Grant, why string) error {
+	if _, err := p.store.RevokeGrant(ctx, g.ID); err != nil {
+		p.log.Warn("oauth: revoking a grant left without approved scopes", "grant", g.ID, "err", err)
 	}
-	if verifier == "" {
+	return ErrInvalidScope.WithDescription("%s", why)
+}
+
+// redeemError maps RedeemChecked's refusals to RFC 6749 §5.2 errors.
+func redeemError(err error, what string) error {
+	var mm *storage.MismatchError
+	if !errors.As(err, &mm) {
+		return grantError(err, what)
+	}
+	switch mm.What {
+	case "client_id":
+		return ErrInvalidGrant.WithDescription("the %s was issued to another client", what)
+	case "redirect_uri":
+		return ErrInvalidGrant.WithDescription("redirect_uri differs from the authorization request")
+	case "pkce_required":
+		// Only possible if the client became public after the code was
+		// issued; a public client proves itself with PKCE alone.
+		return ErrInvalidGrant.WithDescription("public clients must use PKCE")
+	case "code_verifier_unexpected":
+		return ErrInvalidGrant.WithDescription("code_verifier sent but the authorization request had no code_challenge")
+	case "code_verifier_missing":
 		return ErrInvalidGrant.WithDescription("code_verifier is required")
 	}
-	if !validVerifier(verifier) {
-		return ErrInvalidGrant.WithDescription("code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
-	}
-	sum := sha256.Sum256([]byte(verifier))
-	want := base64.RawURLEncoding.EncodeToString(sum[:])
-	if code.CodeChallengeMethod != "S256" || subtle.ConstantTimeCompare([]byte(want), []byte(code.CodeChallenge)) != 1 {
-		return ErrInvalidGrant.WithDescription("code_verifier does not match the code_challenge")
-	}
-	return nil
+	return ErrInvalidGrant.WithDescription("code_verifier does not match the code_challenge")
 }
 
 // validVerifier checks RFC 7636 §4.1's ABNF; the same shape is required of
@@ -235,27 +244,19 @@ func (m *manager) clientCredentials(ctx context.Context, c storage.Client, tgr *
 		return nil, ErrInvalidScope.WithDescription("the client has no approved plugin scopes")
 	}
 	now := p.now()
-	var ti oauth2.TokenInfo
-	for attempt := 0; ; attempt++ {
-		g, err := p.store.ClientCredentialsGrant(ctx, storage.Grant{
-			ID: token.NewID(), ClientID: c.ID, Scopes: max, CreatedAt: now, ExpiresAt: now.Add(p.cfg.AccessTTL),
-		})
-		if err != nil {
-			return nil, err
-		}
-		var toks []storage.NewToken
-		toks, ti = m.mint(g, scope, scope, false)
-		err = p.store.IssueTokens(ctx, toks...)
-		if errors.Is(err, storage.ErrGrantRevoked) && attempt < 2 {
-			continue // revoked between the two calls: a new grant is made
-		}
-		if err != nil {
-			return nil, err
-		}
-		p.audit(ctx, storage.Event{Kind: "token.issued", Actor: "client:" + c.ID, ClientID: c.ID, GrantID: g.ID,
-			Detail: map[string]string{"grant_type": "client_credentials", "scope": scope.String()}})
-		return ti, nil
+	// One storage call: find (or create) the client's grant and store the
+	// token in it. The grant's scope is the approved plugin maximum; the
+	// token carries what was asked for.
+	at, g, err := p.store.IssueClientCredentials(ctx,
+		storage.Grant{ID: token.NewID(), ClientID: c.ID, Scopes: max, CreatedAt: now, ExpiresAt: now.Add(p.cfg.AccessTTL)},
+		storage.Token{Kind: token.Access, ClientID: c.ID, Scopes: scope, IssuedAt: now, ExpiresAt: now.Add(p.cfg.AccessTTL)})
+	if err != nil {
+		return nil, err
 	}
+	p.metrics.issued("client_credentials")
+	return m.tokenInfo([]storage.NewToken{{Value: at, Token: storage.Token{
+		Kind: token.Access, GrantID: g.ID, ClientID: g.ClientID, Scopes: scope, IssuedAt: now, ExpiresAt: now.Add(p.cfg.AccessTTL),
+	}}}, scope), nil
 }
 
 // requestedScope parses a scope parameter strictly. An omitted scope means
@@ -282,6 +283,28 @@ func (m *manager) RefreshAccessToken(ctx context.Context, tgr *oauth2.TokenGener
 	if err != nil {
 		return nil, err
 	}
+	if tgr.Scope == "" {
+		// The usual case, in one atomic step (one round trip): the new
+		// tokens keep the old refresh token's scope; the answer caps it
+		// at the client's current maximum, as introspection does.
+		_, gid, err := token.Parse(tgr.Refresh)
+		if err != nil {
+			return nil, grantError(storage.ErrNotFound, "refresh token")
+		}
+		toks := m.newTokens(gid, c.ID, scopes.Set{}, scopes.Set{}, true, true)
+		g, granted, err := p.store.RedeemChecked(ctx, tgr.Refresh, storage.Redemption{ClientID: c.ID}, toks...)
+		if err != nil {
+			return nil, redeemError(err, "refresh token")
+		}
+		scope := granted.Intersect(c.Approved)
+		if scope.IsEmpty() {
+			return nil, p.unusable(ctx, g, "none of the requested scopes is still approved for this client")
+		}
+		p.metrics.issued("refresh_token")
+		return m.tokenInfo(toks, scope), nil
+	}
+	// A narrower scope was asked for: check it against the old token's
+	// before rotating (two round trips).
 	old, g, err := p.store.GetRefresh(ctx, tgr.Refresh)
 	if err != nil {
 		return nil, grantError(err, "refresh token")
@@ -304,36 +327,52 @@ func (m *manager) RefreshAccessToken(ctx context.Context, tgr *oauth2.TokenGener
 	if err := p.store.RotateRefresh(ctx, tgr.Refresh, toks...); err != nil {
 		return nil, grantError(err, "refresh token")
 	}
-	p.audit(ctx, storage.Event{Kind: "token.issued", Actor: "client:" + c.ID, ClientID: c.ID, WebsiteID: g.WebsiteID, GrantID: g.ID,
-		Detail: map[string]string{"grant_type": "refresh_token", "scope": scope.String()}})
+	p.metrics.issued("refresh_token")
 	return ti, nil
 }
 
 // mint makes an access token (and optionally a refresh token) for grant g.
 func (m *manager) mint(g storage.Grant, access, refresh scopes.Set, withRefresh bool) ([]storage.NewToken, oauth2.TokenInfo) {
+	toks := m.newTokens(g.ID, g.ClientID, access, refresh, false, withRefresh)
+	return toks, m.tokenInfo(toks, access)
+}
+
+// newTokens mints an access token (and optionally a refresh token) of grant
+// gid for client clientID, with the given scopes, or with the scopes of the
+// token being redeemed when same.
+func (m *manager) newTokens(gid, clientID string, access, refresh scopes.Set, same, withRefresh bool) []storage.NewToken {
 	p := m.p
 	now := p.now()
-	at := token.New(token.Access, g.ID)
-	toks := []storage.NewToken{{Value: at, Token: storage.Token{
-		Kind: token.Access, GrantID: g.ID, ClientID: g.ClientID, Scopes: access, IssuedAt: now, ExpiresAt: now.Add(p.cfg.AccessTTL),
+	toks := []storage.NewToken{{Value: token.New(token.Access, gid), SameScopes: same, Token: storage.Token{
+		Kind: token.Access, GrantID: gid, ClientID: clientID, Scopes: access, IssuedAt: now, ExpiresAt: now.Add(p.cfg.AccessTTL),
 	}}}
-	ti := models.NewToken()
-	ti.SetClientID(g.ClientID)
-	ti.SetUserID(g.OperatorID)
-	ti.SetScope(access.String())
-	ti.SetAccess(at)
-	ti.SetAccessCreateAt(now)
-	ti.SetAccessExpiresIn(p.cfg.AccessTTL)
 	if withRefresh {
-		rt := token.New(token.Refresh, g.ID)
-		toks = append(toks, storage.NewToken{Value: rt, Token: storage.Token{
-			Kind: token.Refresh, GrantID: g.ID, ClientID: g.ClientID, Scopes: refresh, IssuedAt: now, ExpiresAt: now.Add(p.cfg.RefreshTTL),
+		toks = append(toks, storage.NewToken{Value: token.New(token.Refresh, gid), SameScopes: same, Token: storage.Token{
+			Kind: token.Refresh, GrantID: gid, ClientID: clientID, Scopes: refresh, IssuedAt: now, ExpiresAt: now.Add(p.cfg.RefreshTTL),
 		}})
-		ti.SetRefresh(rt)
-		ti.SetRefreshCreateAt(now)
-		ti.SetRefreshExpiresIn(p.cfg.RefreshTTL)
 	}
-	return toks, ti
+	return toks
+}
+
+// tokenInfo is the engine's view of tokens made by newTokens: what the
+// token response (RFC 6749 §5.1) shows, with scope as the granted scope.
+func (m *manager) tokenInfo(toks []storage.NewToken, scope scopes.Set) oauth2.TokenInfo {
+	ti := models.NewToken()
+	ti.SetClientID(toks[0].ClientID)
+	ti.SetScope(scope.String())
+	for _, t := range toks {
+		switch t.Kind {
+		case token.Access:
+			ti.SetAccess(t.Value)
+			ti.SetAccessCreateAt(t.IssuedAt)
+			ti.SetAccessExpiresIn(t.ExpiresAt.Sub(t.IssuedAt))
+		case token.Refresh:
+			ti.SetRefresh(t.Value)
+			ti.SetRefreshCreateAt(t.IssuedAt)
+			ti.SetRefreshExpiresIn(t.ExpiresAt.Sub(t.IssuedAt))
+		}
+	}
+	return ti
 }
 
 // grantError maps storage outcomes for a code or refresh token to RFC 6749

@@ -12,6 +12,7 @@ import (
 	"github.com/go-oauth2/oauth2/v4"
 	oerrors "github.com/go-oauth2/oauth2/v4/errors"
 	"github.com/go-oauth2/oauth2/v4/server"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/scopegate/scopegate/storage"
 )
@@ -31,10 +32,14 @@ type Config struct {
 	AccessTTL  time.Duration // default 1 h
 	RefreshTTL time.Duration // default 30 days
 	// ClientCacheTTL bounds how long a client record (status, approved
-	// maximum, secrets) is reused in process; DESIGN.md allows up to 1 s.
+	// maximum, secrets) is reused in process when a change message is
+	// lost (see FollowClientChanges); DESIGN.md allows up to 1 s.
 	ClientCacheTTL time.Duration // default 500 ms
 	Now            func() time.Time
 	Logger         *slog.Logger
+	// Registerer receives the Provider's counters (tokens issued by grant
+	// type, introspections by outcome); nil: they are not exported.
+	Registerer prometheus.Registerer
 }
 
 // Defaults.
@@ -55,6 +60,7 @@ type Provider struct {
 	now     func() time.Time
 	engine  *server.Server
 	clients *clientCache
+	metrics *metrics
 }
 
 // New returns a Provider over store.
@@ -84,6 +90,13 @@ func New(cfg Config, store Store) *Provider {
 		now:     cfg.Now,
 		clients: newClientCache(store, cfg.ClientCacheTTL, cfg.Now),
 	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		// Only a second Provider on one registry gets here: count anyway.
+		p.log.Error("oauth: metrics not registered", "err", err)
+		m, _ = newMetrics(nil)
+	}
+	p.metrics = m
 	p.engine = p.newEngine()
 	return p
 }
@@ -224,14 +237,20 @@ func HashSecret(secret string) storage.SecretHash {
 }
 
 // clientCache keeps client records in process for at most ttl, so that the
-// introspection path costs one Redis round trip while suspension, a lowered
-// maximum or a rotated secret still reach every instance within a second.
+// introspection path costs one Redis round trip. A change to a client drops
+// it at once: on the instance that made it (Forget) and, through Redis
+// pub/sub, on every other (FollowClientChanges); the TTL only bounds how
+// long a lost message can leave a stale record.
 type clientCache struct {
 	store storage.Clients
 	ttl   time.Duration
 	now   func() time.Time
 	mu    sync.Mutex
 	m     map[string]cachedClient
+	// gen counts invalidations. A record read from the store is cached
+	// only if none happened meanwhile: a read that raced a change must not
+	// put the old record back after the change dropped it.
+	gen uint64
 }
 
 type cachedClient struct {
@@ -247,6 +266,7 @@ func (cc *clientCache) get(ctx context.Context, id string) (storage.Client, erro
 	now := cc.now()
 	cc.mu.Lock()
 	e, ok := cc.m[id]
+	gen := cc.gen
 	cc.mu.Unlock()
 	if ok && now.Before(e.exp) {
 		return e.c, nil
@@ -256,18 +276,52 @@ func (cc *clientCache) get(ctx context.Context, id string) (storage.Client, erro
 		return storage.Client{}, err
 	}
 	cc.mu.Lock()
-	if len(cc.m) > 10000 { // bound memory: drop everything, refill on demand
-		clear(cc.m)
+	if cc.gen == gen {
+		if len(cc.m) > 10000 { // bound memory: drop everything, refill on demand
+			clear(cc.m)
+		}
+		cc.m[id] = cachedClient{c: c, exp: now.Add(cc.ttl)}
 	}
-	cc.m[id] = cachedClient{c: c, exp: now.Add(cc.ttl)}
 	cc.mu.Unlock()
 	return c, nil
 }
 
-// Forget drops a client from this instance's cache (after an admin change
-// made here); other instances catch up within the cache TTL.
+// forget drops one client, or every client when id is "".
+func (cc *clientCache) forget(id string) {
+	cc.mu.Lock()
+	if id == "" {
+		clear(cc.m)
+	} else {
+		delete(cc.m, id)
+	}
+	cc.gen++
+	cc.mu.Unlock()
+}
+
+// Forget drops a client from this instance's cache at once (after an admin
+// change made here). Other instances drop it when the store's change
+// message reaches them (FollowClientChanges), at the latest within the
+// cache TTL.
 func (p *Provider) Forget(clientID string) {
-	p.clients.mu.Lock()
-	delete(p.clients.m, clientID)
-	p.clients.mu.Unlock()
+	if clientID != "" {
+		p.clients.forget(clientID)
+	}
+}
+
+// ClientChangeFeed announces changes to client records made by any
+// instance; storage.Redis implements it over Redis pub/sub.
+type ClientChangeFeed interface {
+	// SubscribeClientChanges calls onChange with each changed client's ID,
+	// or "" when every client must be forgotten (messages may have been
+	// lost), until ctx is done or stop is called.
+	SubscribeClientChanges(ctx context.Context, onChange func(clientID string)) (stop func(), err error)
+}
+
+// FollowClientChanges makes p drop a client from its cache as soon as any
+// instance changes it (suspension, a lowered maximum, a rotated secret,
+// deletion), and the whole cache when the subscription had to be
+// re-established. It returns once subscribed; call it with the server's
+// lifetime context and call stop at shutdown.
+func (p *Provider) FollowClientChanges(ctx context.Context, feed ClientChangeFeed) (stop func(), err error) {
+	return feed.SubscribeClientChanges(ctx, p.clients.forget)
 }

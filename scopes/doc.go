@@ -6,7 +6,9 @@
 // The catalogue (see Catalogue) is the one table that consent pages, the
 // review page, discovery metadata (RFC 8414 scopes_supported) and the docs
 // are built from. Each entry carries the scope's description, an example REST
-// API route, its kind (website or plugin) and which permissions exist for it.
+// API route, its kind (website or plugin), which permissions exist for it,
+// and one plain sentence per permission (Def.Sentence) for the pages people
+// read: a READ box shows the read sentence, a WRITE box the write one.
 //
 // # Dependencies
 //

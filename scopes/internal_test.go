@@ -70,3 +70,37 @@ func TestParsedNamesAreInterned(t *testing.T) {
 		}
 	}
 }
+
+// TestEverySentence checks the consent wording: every scope has a read and a
+// write sentence, non-empty, different from each other and from every other
+// scope's, and the description of the source table is not reused for
+// either (it often names both permissions at once, "Read and update
+// conversations").
+func TestEverySentence(t *testing.T) {
+	seen := map[string]string{}
+	for _, d := range Catalogue() {
+		r, w := d.Sentence(Read), d.Sentence(Write)
+		if r == "" || w == "" {
+			t.Errorf("%s: read sentence %q, write sentence %q: both must be set", d.Name, r, w)
+			continue
+		}
+		if r == w {
+			t.Errorf("%s: read and write sentences are the same: %q", d.Name, r)
+		}
+		for _, s := range []string{r, w} {
+			if s == d.Description {
+				t.Errorf("%s: sentence %q is the source description, which may name both permissions", d.Name, s)
+			}
+			if strings.HasSuffix(s, ".") || strings.TrimSpace(s) != s || strings.ToUpper(s[:1]) != s[:1] {
+				t.Errorf("%s: sentence %q: want a capitalised phrase without final period or spaces", d.Name, s)
+			}
+			if other, dup := seen[s]; dup {
+				t.Errorf("%s: sentence %q also used by %s", d.Name, s, other)
+			}
+			seen[s] = d.Name
+		}
+		if d.Sentence(0) != "" {
+			t.Errorf("%s: Sentence(0) = %q, want empty", d.Name, d.Sentence(0))
+		}
+	}
+}

@@ -60,6 +60,23 @@ type Def struct {
 	Route       string // example REST API route that needs the scope
 	Kind        Kind
 	Read, Write bool // which permissions exist for the scope
+	// ReadText and WriteText say in one plain sentence what the read and
+	// the write permission let a plugin do ("See conversation metadata",
+	// "Update conversation metadata"): consent and review pages show the
+	// one matching the permission asked, never the other.
+	ReadText, WriteText string
+}
+
+// Sentence returns the plain sentence for permission p of the scope (no
+// final period), or "" when p is neither Read nor Write.
+func (d Def) Sentence(p Permission) string {
+	switch p {
+	case Read:
+		return d.ReadText
+	case Write:
+		return d.WriteText
+	}
+	return ""
 }
 
 // numDefs is the number of scopes in the catalogue; numBits the number of

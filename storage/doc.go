@@ -72,9 +72,14 @@
 //	P:emails             hash    operator e-mail → operator ID (uniqueness)
 //	P:reviews            hash    review ID → client ID (to find a review's slot)
 //	P:reviews:pending    zset    reviews with undecided lines; score = created (ms)
-//	P:audit              stream  audit events, field "e" = event JSON; MAXLEN ~ AuditMaxLen
+//	P:audit              stream  audit events, field "e" = event JSON; trimmed by time only
+//	                             (MINID ~ now - AuditRetention), never by count
 //	P:admin              hash    base64url SHA-256 of admin token → label
 //	P:session:<b64h>     string  session (JSON), keyed by base64url SHA-256 of its secret
+//
+//	Pub/sub channel (not a key)
+//	P:clients:changed    channel a client ID, published in the MULTI or pipeline that changes its
+//	                             record (SubscribeClientChanges; redis_pubsub.go)
 //
 // IDs that become part of keys (client, website, operator, review IDs) are
 // 1 to 200 printable ASCII characters without space, '{' or '}'; grant IDs
@@ -138,7 +143,9 @@
 // GetCode and
 // GetRefresh (a used one revokes the grant), RedeemCode and RotateRefresh
 // (check unused, mark used, store the new tokens; of N concurrent callers
-// exactly one succeeds and the others revoke the grant), RevokeToken (the
+// exactly one succeeds and the others revoke the grant), RedeemChecked
+// (the same, after checking the caller's client ID, a code's redirect URI
+// and PKCE challenge, so that a redemption costs one round trip), RevokeToken (the
 // token must be in its grant: a well-formed forgery naming a real grant
 // revokes nothing) and RevokeGrant (flag the grant revoked, delete its live
 // tokens). The revoked flag and the deletion take effect for the very next
@@ -149,9 +156,17 @@
 // UpdateClient and DecideLine are optimistic transactions (WATCH, MULTI)
 // on the client's slot, retried with jitter, ErrConflict after 20 lost
 // races; DecideLine changes the review and the client's approved maximum in
-// one MULTI. ClientCredentialsGrant installs a new grant with a
-// compare-and-set script on the client's pointer, so concurrent callers all
-// get the same grant.
+// one MULTI. IssueClientCredentials remembers each client's
+// client-credentials grant in process and mints into it with one script on
+// the grant's slot (live? the client's? store the token, extend the grant):
+// one round trip in the steady state. When the grant is unknown to the
+// process, revoked or expired, it reads the pointer P:{c:<id>}:cc and, if
+// that names no live grant, creates and indexes a new one and installs it
+// with a compare-and-set script on the pointer, so concurrent callers (on
+// any instance) all use the same grant. A grant that holds
+// ccGrantMaxFields fields (about 117 tokens) counts as full and is
+// replaced the same way, so a busy plugin's tokens are spread over
+// listpack-sized grants instead of one hash of millions of fields.
 //
 // Adding to an index is one script on the owner's slot (check the shard
 // count, add, split a shard when one has grown to indexSplitAt entries);
@@ -170,4 +185,27 @@
 // splits by node. Scripts are loaded on every master when first pipelined
 // and fall back to EVAL after a NOSCRIPT. Reads go to masters (no
 // ReadOnly routing): revocation must be visible to the very next lookup.
+// TestRedisReplicatedCluster runs the conformance suite on three primaries
+// with a replica each and checks that no node ever answered CROSSSLOT.
+//
+// # Replicas and failover
+//
+// Redis replicates asynchronously: a write acknowledged by a primary that
+// then dies may be missing on the replica promoted in its place, and a lost
+// revocation (or a lost "used" marker of a code or refresh token) brings a
+// token back. With RedisOptions.ReplicaWait (durable.go) RevokeToken,
+// RevokeGrant, RevokeClient, RevokeWebsite, RedeemCode and RotateRefresh
+// pipeline their script and a WAIT on the same connection to the primary
+// owning the grant's slot (WAIT counts the replication offset of its own
+// connection; in Cluster, ClusterClient.MasterForKey finds the node, and
+// RevokeClient/RevokeWebsite group their grants by node). A revocation that
+// fewer replicas than asked acknowledged within the timeout is in force on
+// the primary and returned with Revocation.Unconfirmed; a redemption is not
+// failed (its tokens are stored; refusing it would only burn the code).
+// The trade-off: one replication round trip on each of these writes, and up
+// to the timeout on each while replicas are missing, against revocations
+// that survive a failover. GetCode/GetRefresh do not wait (they write only
+// when they detect a replay). Redis 7.0 has no WAITAOF: acknowledged means
+// in the replica's memory. Replication reports primaries lacking replicas
+// for /readyz.
 package storage

@@ -20,14 +20,19 @@ type RedisOptions struct {
 	// Now is the clock (time.Now when nil). Every expiry decision is taken
 	// against it, not only against Redis TTLs.
 	Now func() time.Time
-	// AuditMaxLen caps the audit stream, approximately (100000 when zero).
-	AuditMaxLen int64
+	// AuditRetention is how long audit events are kept (400 days when
+	// zero). The audit stream is trimmed by time only: no amount of
+	// traffic evicts an event younger than this.
+	AuditRetention time.Duration
+	// ReplicaWait makes revocations and code/refresh consumption wait for
+	// replicas (durable.go). The zero value does not wait.
+	ReplicaWait ReplicaWait
 }
 
 // Default values of RedisOptions and fixed lifetimes of the store.
 const (
-	DefaultPrefix      = "sg"
-	DefaultAuditMaxLen = 100000
+	DefaultPrefix         = "sg"
+	DefaultAuditRetention = 400 * 24 * time.Hour
 	// EmptyGrantTTL is how long CreateGrant keeps a grant given a zero (or
 	// past) ExpiresAt: long enough for its first tokens to be issued.
 	EmptyGrantTTL = 10 * time.Minute
@@ -50,12 +55,14 @@ const (
 // key schema, TTL policy and atomicity are described in the package
 // documentation. A Redis is safe for concurrent use.
 type Redis struct {
-	rdb    redis.UniversalClient
-	k      keys
-	now    func() time.Time
-	maxLen int64
-	sets   scopeCache
-	shards shardCounts
+	rdb       redis.UniversalClient
+	k         keys
+	now       func() time.Time
+	retention time.Duration
+	sets      scopeCache
+	shards    shardCounts
+	cc        ccGrants
+	wait      ReplicaWait
 }
 
 var _ Store = (*Redis)(nil)
@@ -73,10 +80,10 @@ func NewRedis(rdb redis.UniversalClient, opt RedisOptions) *Redis {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.AuditMaxLen <= 0 {
-		opt.AuditMaxLen = DefaultAuditMaxLen
+	if opt.AuditRetention <= 0 {
+		opt.AuditRetention = DefaultAuditRetention
 	}
-	return &Redis{rdb: rdb, k: keys{p: opt.Prefix}, now: opt.Now, maxLen: opt.AuditMaxLen}
+	return &Redis{rdb: rdb, k: keys{p: opt.Prefix}, now: opt.Now, retention: opt.AuditRetention, wait: opt.ReplicaWait}
 }
 
 // Ping checks that Redis answers.
@@ -158,6 +165,7 @@ func (k keys) emails() string         { return k.p + ":emails" }
 func (k keys) reviews() string        { return k.p + ":reviews" }
 func (k keys) pendingReviews() string { return k.p + ":reviews:pending" }
 func (k keys) audit() string          { return k.p + ":audit" }
+func (k keys) clientChanges() string  { return k.p + ":clients:changed" } // a pub/sub channel
 func (k keys) adminTokens() string    { return k.p + ":admin" }
 func (k keys) session(h [32]byte) string {
 	return k.p + ":session:" + b64(h[:])

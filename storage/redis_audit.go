@@ -12,20 +12,84 @@ import (
 	"github.com/scopegate/scopegate/storage/token"
 )
 
-// AppendEvent appends e to the audit stream (capped at about
-// RedisOptions.AuditMaxLen entries, oldest dropped). The store assigns the
-// ID; a zero Time becomes now.
+// Audit event kinds: the one list of what the trail records. Every kind
+// but KindTokenIssued is a security or admin event, kept for
+// RedisOptions.AuditRetention whatever the traffic.
+const (
+	// KindTokenIssued is per-token issuance. It is not an audit event:
+	// issuance is counted in metrics, and AppendEvent ignores it, so load
+	// can never push an admin event out of the trail.
+	KindTokenIssued = "token.issued"
+	// KindGrantCreated: an operator consented (a new code-flow grant).
+	KindGrantCreated = "grant.created"
+	// KindTokenRevoked: a client's own RFC 7009 revocation.
+	KindTokenRevoked = "token.revoked"
+	// KindGrantRevoked: an operator's Disconnect or a leak report.
+	KindGrantRevoked = "grant.revoked"
+	// Admin revocations, with counts.
+	KindRevokeToken   = "revoke.token"
+	KindRevokeGrant   = "revoke.grant"
+	KindRevokeClient  = "revoke.client"
+	KindRevokeWebsite = "revoke.website"
+	// Client changes.
+	KindClientCreated        = "client.created"
+	KindClientUpdated        = "client.updated"
+	KindClientSuspended      = "client.suspended"
+	KindClientResumed        = "client.resumed"
+	KindClientSecretRotated  = "client.secret_rotated"
+	KindClientMaximumLowered = "client.maximum_lowered"
+	KindClientDeleted        = "client.deleted"
+	// Scope reviews.
+	KindReviewFiled        = "review.filed"
+	KindReviewLineApproved = "review.line_approved"
+	KindReviewLineRejected = "review.line_rejected"
+	// Operators, websites, admin logins.
+	KindOperatorCreated = "operator.created"
+	KindWebsiteCreated  = "website.created"
+	KindAdminLogin      = "admin.login"
+)
+
+// AuditKinds lists the kinds the audit trail keeps (every Kind constant but
+// KindTokenIssued), in the order README.md lists them.
+func AuditKinds() []string {
+	return []string{
+		KindGrantCreated, KindTokenRevoked, KindGrantRevoked,
+		KindRevokeToken, KindRevokeGrant, KindRevokeClient, KindRevokeWebsite,
+		KindClientCreated, KindClientUpdated, KindClientSuspended, KindClientResumed,
+		KindClientSecretRotated, KindClientMaximumLowered, KindClientDeleted,
+		KindReviewFiled, KindReviewLineApproved, KindReviewLineRejected,
+		KindOperatorCreated, KindWebsiteCreated, KindAdminLogin,
+	}
+}
+
+// appendScript adds an event and trims the stream by time: entries whose
+// IDs (Redis's clock in ms) are older than the new entry's by more than
+// ARGV[2] ms go. Trimming is approximate (whole stream nodes), so an entry
+// may outlive the retention a little; it is never trimmed by count.
+var appendScript = redis.NewScript(`
+local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1])
+local ms = tonumber(string.match(id, '^(%d+)'))
+local minid = ms - tonumber(ARGV[2])
+if minid > 0 then
+  redis.call('XTRIM', KEYS[1], 'MINID', '~', minid)
+end
+return id
+`)
+
+// AppendEvent appends e to the audit stream, which is trimmed by time
+// (entries older than RedisOptions.AuditRetention by Redis's clock go),
+// never by count: no amount of traffic evicts an event. The store assigns
+// the ID; a zero Time becomes now. Per-token issuance (KindTokenIssued) is
+// not an audit event: it is ignored, without a round trip.
 func (r *Redis) AppendEvent(ctx context.Context, e Event) error {
+	if e.Kind == KindTokenIssued {
+		return nil
+	}
 	e.ID = ""
 	if e.Time.IsZero() {
 		e.Time = r.now()
 	}
-	err := r.rdb.XAdd(ctx, &redis.XAddArgs{
-		Stream: r.k.audit(),
-		MaxLen: r.maxLen,
-		Approx: true,
-		Values: []any{"e", mustJSON(e)},
-	}).Err()
+	err := appendScript.Run(ctx, r.rdb, []string{r.k.audit()}, mustJSON(e), r.retention.Milliseconds()).Err()
 	if err != nil {
 		return unavailable("append event", err)
 	}

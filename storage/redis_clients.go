@@ -85,6 +85,7 @@ func (r *Redis) CreateClient(ctx context.Context, c Client) error {
 	pipe := r.rdb.Pipeline()
 	set := pipe.SetNX(ctx, r.k.client(c.ID), mustJSON(c), 0)
 	pipe.SAdd(ctx, r.k.clients(), c.ID)
+	r.publishClientChange(ctx, pipe, c.ID)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return unavailable("create client", err)
 	}
@@ -134,6 +135,7 @@ func (r *Redis) UpdateClient(ctx context.Context, id string, fn func(Client) (Cl
 		nc.UpdatedAt = r.now()
 		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			p.Set(ctx, key, mustJSON(nc), 0)
+			r.publishClientChange(ctx, p, id)
 			return nil
 		})
 		out = nc
@@ -158,6 +160,7 @@ func (r *Redis) DeleteClient(ctx context.Context, id string) error {
 		del = p.Del(ctx, r.k.client(id))
 		p.Del(ctx, r.k.clientCC(id))
 		revs = p.ZRange(ctx, r.k.clientReviews(id), 0, -1)
+		r.publishClientChange(ctx, p, id)
 		return nil
 	})
 	if err != nil {
@@ -515,6 +518,7 @@ func (r *Redis) DecideLine(ctx context.Context, reviewID string, i int, approve 
 			p.Set(ctx, rk, mustJSON(rv), 0)
 			if approve {
 				p.Set(ctx, ck, mustJSON(c), 0)
+				r.publishClientChange(ctx, p, cid)
 			}
 			return nil
 		})

@@ -232,17 +232,95 @@ func (r *Redis) grantIndex(clientID, websiteID string) (string, error) {
 	return "", errors.New("storage: ListGrants needs exactly one of client ID and website ID")
 }
 
-// ClientCredentialsGrant returns the client's live client-credentials grant,
-// creating g when there is none. Concurrent callers all get the same grant:
-// the client's pointer to it ({c:<id>}:cc) is swapped by compare-and-set.
-func (r *Redis) ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, error) {
+// IssueClientCredentials mints an access token with t's scopes and times
+// in the client's live client-credentials grant, creating g when there is
+// none, and returns the token's value and its grant. Concurrent callers
+// all use one grant: the client's pointer to it ({c:<id>}:cc) is swapped by
+// compare-and-set.
+//
+// The store remembers each client's grant ID in process, so the steady
+// state (the grant is live and known here) is one script on the grant's
+// slot: one round trip that checks the grant, writes the token and extends
+// the grant. Only the first call of a process for a client, and the call
+// after the grant was revoked, expired or filled up (ccGrantMaxFields),
+// read the pointer and create (and index) a new grant first.
+func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (string, Grant, error) {
 	if g.WebsiteID != "" || g.OperatorID != "" {
-		return Grant{}, errors.New("storage: a client-credentials grant has no website and no operator")
+		return "", Grant{}, errors.New("storage: a client-credentials grant has no website and no operator")
 	}
 	now := r.now()
 	if err := r.prepareGrant(&g, now); err != nil {
-		return Grant{}, err
+		return "", Grant{}, err
 	}
+	if t.Kind != 0 && t.Kind != token.Access {
+		return "", Grant{}, fmt.Errorf("storage: client credentials issue access tokens, not a %s", t.Kind)
+	}
+	if t.ExpiresAt.IsZero() {
+		return "", Grant{}, errors.New("storage: token to store has no expiry")
+	}
+	t.Kind, t.ClientID = token.Access, g.ClientID
+	if t.IssuedAt.IsZero() {
+		t.IssuedAt = now
+	}
+	if _, err := r.saveScopeSets(ctx, g.Scopes, t.Scopes); err != nil {
+		return "", Grant{}, err
+	}
+	gid, known := r.cc.get(g.ClientID)
+	full := ""
+	for attempt := range 5 {
+		if !known {
+			if attempt > 0 {
+				g.ID = token.NewID() // the offered ID may be taken by now
+			}
+			cur, err := r.cc.once(ctx, g.ClientID, func() (Grant, error) { return r.ccGrant(ctx, g, full, now) })
+			if err != nil {
+				return "", Grant{}, err
+			}
+			gid = cur.ID
+			r.cc.put(g.ClientID, gid)
+		}
+		value := token.New(token.Access, gid)
+		h := token.Hash(value)
+		ss := scopeSetID(t.Scopes)
+		res, err := ccIssueScript.Run(ctx, r.rdb, []string{r.k.grant(gid)}, now.UnixMilli(), msArg(t.ExpiresAt), g.ClientID,
+			ccGrantMaxFields, 1, tokenField(h), tokenHeader(t), ss, 0).Slice()
+		if err != nil {
+			return "", Grant{}, unavailable("issue client-credentials token", err)
+		}
+		if ok, _ := res[0].(int64); ok == 1 {
+			cur, err := r.grantFrom(ctx, gid, metaOf(res[1:]), now)
+			if err != nil {
+				return "", Grant{}, err
+			}
+			if exp := time.UnixMilli(msArg(t.ExpiresAt)); exp.After(cur.ExpiresAt) {
+				cur.ExpiresAt = exp // as the script just extended it
+			}
+			return value, cur, nil
+		}
+		// Revoked, expired, gone or full: the pointer decides what comes
+		// next (a full grant is replaced even though it is live).
+		r.cc.forget(g.ClientID, gid)
+		known = false
+		if len(res) > 1 {
+			full = gid
+		}
+	}
+	return "", Grant{}, fmt.Errorf("%w: client-credentials grant of %s", ErrConflict, g.ClientID)
+}
+
+// ccGrantMaxFields is how many fields a client-credentials grant's hash
+// holds before the next token goes to a new grant: below Redis's
+// hash-max-listpack-entries (128), so the hash stays a compact listpack
+// (some 31 bytes a token) and the prune that scans it stays short. One
+// grant for a busy plugin's every token would grow to millions of fields,
+// and its prune would block Redis for seconds.
+const ccGrantMaxFields = 120
+
+// ccGrant returns the client's live client-credentials grant, creating g
+// (prepared) when there is none or when the pointer still names full: the
+// pointer is read, and a new grant is created, indexed and then installed
+// by compare-and-set.
+func (r *Redis) ccGrant(ctx context.Context, g Grant, full string, now time.Time) (Grant, error) {
 	ptr := r.k.clientCC(g.ClientID)
 	created := false
 	// Whatever we return, a grant we created and did not install goes.
@@ -262,7 +340,7 @@ func (r *Redis) ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, err
 			drop()
 			return Grant{}, unavailable("client-credentials grant", err)
 		}
-		if cur != "" && cur != g.ID {
+		if cur != "" && cur != g.ID && cur != full {
 			old, err := r.GetGrant(ctx, cur)
 			switch {
 			case err == nil && !old.Revoked && old.ClientID == g.ClientID:
@@ -290,6 +368,77 @@ func (r *Redis) ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, err
 	}
 	drop()
 	return Grant{}, fmt.Errorf("%w: client-credentials grant of %s", ErrConflict, g.ClientID)
+}
+
+// ccGrants remembers each client's client-credentials grant ID in process.
+// A stale entry costs one script run that finds the grant dead, never a
+// token in a dead grant: the issuing script checks the grant every time.
+type ccGrants struct {
+	mu     sync.Mutex
+	m      map[string]string
+	flight map[string]*ccCall
+}
+
+const ccGrantsMax = 1 << 14
+
+func (c *ccGrants) get(clientID string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.m[clientID]
+	return id, ok
+}
+
+func (c *ccGrants) put(clientID, grantID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= ccGrantsMax {
+		c.m = make(map[string]string) // bound memory: refill on demand
+	}
+	c.m[clientID] = grantID
+}
+
+// ccCall is one ccGrant in flight, which concurrent callers for the same
+// client wait for instead of each creating a grant only one can install.
+type ccCall struct {
+	done chan struct{}
+	g    Grant
+	err  error
+}
+
+// once runs fn for clientID unless a run is in flight, whose result it then
+// shares.
+func (c *ccGrants) once(ctx context.Context, clientID string, fn func() (Grant, error)) (Grant, error) {
+	c.mu.Lock()
+	if call, ok := c.flight[clientID]; ok {
+		c.mu.Unlock()
+		select {
+		case <-call.done:
+			return call.g, call.err
+		case <-ctx.Done():
+			return Grant{}, unavailable("client-credentials grant", ctx.Err())
+		}
+	}
+	if c.flight == nil {
+		c.flight = make(map[string]*ccCall)
+	}
+	call := &ccCall{done: make(chan struct{})}
+	c.flight[clientID] = call
+	c.mu.Unlock()
+	call.g, call.err = fn()
+	c.mu.Lock()
+	delete(c.flight, clientID)
+	c.mu.Unlock()
+	close(call.done)
+	return call.g, call.err
+}
+
+// forget drops clientID's entry if it still names grantID.
+func (c *ccGrants) forget(clientID, grantID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[clientID] == grantID {
+		delete(c.m, clientID)
+	}
 }
 
 // prepared is a batch of tokens ready for a script: all of one grant.
@@ -331,8 +480,15 @@ func (r *Redis) prepareTokens(toks []NewToken, wantGrant string, now time.Time) 
 			t.IssuedAt = now
 		}
 		h := token.Hash(nt.Value)
-		p.args = append(p.args, tokenField(h), tokenHeader(t), scopeSetID(t.Scopes))
-		p.sets = append(p.sets, t.Scopes)
+		if nt.SameScopes {
+			if kind == token.Code {
+				return prepared{}, errors.New("storage: a code cannot take the presented token's scopes")
+			}
+			p.args = append(p.args, tokenField(h), tokenHeader(t), "=")
+		} else {
+			p.args = append(p.args, tokenField(h), tokenHeader(t), scopeSetID(t.Scopes))
+			p.sets = append(p.sets, t.Scopes)
+		}
 		if kind == token.Code {
 			p.sideKeys = append(p.sideKeys, r.k.codeParams(gid, h))
 			side = append(side, encodeCodeParams(t), ttlMillis(t.ExpiresAt, now))
@@ -388,7 +544,10 @@ func (r *Redis) LookupToken(ctx context.Context, value string) (Token, Grant, er
 	var vals []any
 	var params string
 	if kind != token.Code {
-		vals, err = r.rdb.HMGet(ctx, gk, "g", "c", "w", "o", tokenField(h)).Result()
+		// HMGet would box each field name; constants box for free.
+		cmd := redis.NewSliceCmd(ctx, "hmget", gk, "g", "c", "w", "o", tokenField(h))
+		_ = r.rdb.Process(ctx, cmd) // the error is the command's
+		vals, err = cmd.Result()
 	} else {
 		var hm *redis.SliceCmd
 		var get *redis.StringCmd
@@ -519,7 +678,8 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 	}
 	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
 	args := append([]any{now.UnixMilli(), tokenField(h), string(rune(kind)), msArg(keep), msArg(keepCap), msArg(newExp)}, p.args...)
-	res, err := redeemScript.Run(ctx, r.rdb, keys, args...).Slice()
+	v, _, err := r.runDurable(ctx, redeemScript, keys, args...) // waits for replicas (durable.go)
+	res, err := firstErr(v, err)
 	if err != nil {
 		return unavailable("redeem "+want.String(), err)
 	}
@@ -530,6 +690,68 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 		return replayed(res)
 	}
 	return notFound(want.String())
+}
+
+// RedeemChecked is RedeemCode or RotateRefresh (by the token's kind) with
+// want checked in the same script: one round trip. Tokens with SameScopes
+// are stored with the presented token's scopes, returned with the grant.
+func (r *Redis) RedeemChecked(ctx context.Context, value string, want Redemption, toks ...NewToken) (Grant, scopes.Set, error) {
+	kind, gid, err := token.Parse(value)
+	if err != nil || kind == token.Access {
+		return Grant{}, scopes.Set{}, notFound("code or refresh token")
+	}
+	now := r.now()
+	p, err := r.prepareTokens(toks, gid, now)
+	if err != nil {
+		return Grant{}, scopes.Set{}, err
+	}
+	keep, keepCap := time.Time{}, time.Time{}
+	if kind == token.Code {
+		keep = now.Add(UsedCodeRetention)
+	} else {
+		keepCap = now.Add(UsedRefreshRetention)
+	}
+	newExp := p.newExpiry
+	if keep.After(newExp) {
+		newExp = keep
+	}
+	h := token.Hash(value)
+	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
+		return Grant{}, scopes.Set{}, err
+	}
+	pkce := "0"
+	if want.RequirePKCE {
+		pkce = "1"
+	}
+	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
+	args := append([]any{now.UnixMilli(), tokenField(h), string(rune(kind)), msArg(keep), msArg(keepCap), msArg(newExp),
+		want.ClientID, want.RedirectURI, want.Challenge, pkce}, p.args...)
+	res, err := redeemCheckedScript.Run(ctx, r.rdb, keys, args...).Slice()
+	if err != nil {
+		return Grant{}, scopes.Set{}, unavailable("redeem "+kind.String(), err)
+	}
+	switch res[0].(int64) {
+	case 1:
+		g, err := r.grantFrom(ctx, gid, metaOf(res[1:5]), now)
+		if err != nil {
+			return Grant{}, scopes.Set{}, err
+		}
+		ssid, _ := res[5].(string)
+		set, err := r.scopeSet(ctx, ssid)
+		if err != nil {
+			return Grant{}, scopes.Set{}, err
+		}
+		if newExp.After(g.ExpiresAt) {
+			g.ExpiresAt = time.UnixMilli(msArg(newExp)) // as the script just extended it
+		}
+		return g, set, nil
+	case 2:
+		return Grant{}, scopes.Set{}, replayed(res)
+	case 3:
+		what, _ := res[1].(string)
+		return Grant{}, scopes.Set{}, &MismatchError{What: what}
+	}
+	return Grant{}, scopes.Set{}, notFound(kind.String())
 }
 
 // RedeemCode atomically marks the code used and stores toks (which must
@@ -556,12 +778,14 @@ func (r *Redis) RevokeToken(ctx context.Context, value string) (Revocation, erro
 		return Revocation{}, nil
 	}
 	h := token.Hash(value)
-	res, err := revokeTokenScript.Run(ctx, r.rdb, []string{r.k.grant(gid)},
-		r.now().UnixMilli(), tokenField(h), string(rune(kind))).Slice()
+	v, confirmed, err := r.runDurable(ctx, revokeTokenScript, []string{r.k.grant(gid)},
+		r.now().UnixMilli(), tokenField(h), string(rune(kind))) // waits for replicas (durable.go)
+	res, err := firstErr(v, err)
 	if err != nil {
 		return Revocation{}, unavailable("revoke token", err)
 	}
 	rev := revocationOf(res)
+	rev.Unconfirmed = !confirmed
 	if len(res) == 4 {
 		r.unindex(ctx, [][]any{append(res, gid)})
 	}
@@ -660,7 +884,7 @@ func (r *Redis) revokeGrants(ctx context.Context, ids []string, who, id string) 
 		calls[i] = scriptCall{keys: []string{r.k.grant(gid)}, args: []any{now, who, id}}
 	}
 	var results [][]any
-	err := r.runScripts(ctx, revokeGrantScript, calls, func(i int, v any) {
+	confirmed, err := r.runScriptsDurable(ctx, revokeGrantScript, calls, func(i int, v any) { // waits for replicas (durable.go)
 		res, _ := v.([]any)
 		if len(res) != 4 {
 			return
@@ -668,6 +892,7 @@ func (r *Redis) revokeGrants(ctx context.Context, ids []string, who, id string) 
 		total = total.Add(revocationOf(res))
 		results = append(results, append(res, ids[i]))
 	})
+	total.Unconfirmed = !confirmed
 	if len(results) > 0 {
 		r.unindex(ctx, results)
 	}

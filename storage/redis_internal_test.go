@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -199,20 +200,48 @@ func TestTokenHashStaysCompact(t *testing.T) {
 	}
 }
 
-func TestAuditStreamCapped(t *testing.T) {
-	s, rdb := testStore(t, RedisOptions{AuditMaxLen: 50})
-	for i := range 1000 {
-		if err := s.AppendEvent(t.Context(), Event{Kind: "k", Detail: map[string]string{"i": string(rune('a' + i%26))}}); err != nil {
+// TestAuditStreamKeptByTime pins the audit stream's trimming: by time
+// (MINID on Redis's clock), never by count. Thousands of events within the
+// retention all stay; once they are older than the retention, they go.
+func TestAuditStreamKeptByTime(t *testing.T) {
+	const retention = 300 * time.Millisecond
+	s, rdb := testStore(t, RedisOptions{AuditRetention: retention})
+	ctx := t.Context()
+	const n = 3000
+	start := time.Now()
+	for i := range n {
+		if err := s.AppendEvent(ctx, Event{Kind: KindRevokeGrant, Detail: map[string]string{"i": strconv.Itoa(i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	n, err := rdb.XLen(t.Context(), s.k.audit()).Result()
-	if err != nil {
-		t.Fatal(err)
+	if got := rdb.XLen(ctx, s.k.audit()).Val(); got != n && time.Since(start) < retention {
+		t.Fatalf("audit stream holds %d events, want all %d (no count cap)", got, n)
 	}
-	// Approximate trimming drops whole stream nodes (100 entries).
-	if n < 50 || n > 50+100 {
-		t.Errorf("audit stream holds %d events with AuditMaxLen 50, want 50 to 150", n)
+	mem := rdb.MemoryUsage(ctx, s.k.audit()).Val()
+	t.Logf("audit stream: %d events, %d bytes (%d per event)", n, mem, mem/n)
+
+	// Keep appending other events until the first n are older than the
+	// retention plus a stream node: then every one of them must be gone,
+	// and the newest events kept.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := s.AppendEvent(ctx, Event{Kind: KindAdminLogin}); err != nil {
+			t.Fatal(err)
+		}
+		old, err := s.ListEvents(ctx, EventFilter{Kind: KindRevokeGrant, Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(old) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v events older than the retention (%v) are still listed: %v", time.Since(start), retention, old)
+		}
+	}
+	evs, err := s.ListEvents(ctx, EventFilter{Kind: KindAdminLogin, Limit: 1})
+	if err != nil || len(evs) != 1 {
+		t.Errorf("ListEvents(admin.login) = %v, %v; want the newest event", evs, err)
 	}
 }
 

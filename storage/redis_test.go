@@ -18,9 +18,14 @@ import (
 // fixture builds a conformance fixture over rdb: a fresh key prefix per
 // subtest, so subtests share one server and run in parallel.
 func fixture(t *testing.T, n *atomic.Int64, rdb, raw redis.UniversalClient, down func(*testing.T) redis.UniversalClient) conformance.Fixture {
+	return fixtureWaiting(t, n, rdb, raw, down, storage.ReplicaWait{})
+}
+
+// fixtureWaiting is fixture with a store that waits for replicas.
+func fixtureWaiting(t *testing.T, n *atomic.Int64, rdb, raw redis.UniversalClient, down func(*testing.T) redis.UniversalClient, wait storage.ReplicaWait) conformance.Fixture {
 	prefix := fmt.Sprintf("t%d", n.Add(1))
 	clock := conformance.NewClock()
-	s := storage.NewRedis(rdb, storage.RedisOptions{Prefix: prefix, Now: clock.Now})
+	s := storage.NewRedis(rdb, storage.RedisOptions{Prefix: prefix, Now: clock.Now, ReplicaWait: wait})
 	t.Cleanup(func() { _ = s.Close(); _ = raw.Close() })
 	return conformance.Fixture{Store: s, Clock: clock, Raw: raw, Prefix: prefix,
 		Down: func(t *testing.T) storage.Store {
@@ -65,10 +70,13 @@ func TestEmbedded(t *testing.T) {
 	var n atomic.Int64
 	conformance.RunTests(t, func(t *testing.T) conformance.Fixture {
 		rdb, _ := startEmbedded(t)
-		return fixture(t, &n, rdb, redis.NewClient(&redis.Options{Addr: addrOf(rdb)}),
+		// The embedded store has no address: other clients share its dialer.
+		return fixture(t, &n, rdb, redis.NewClient(optionsOf(rdb)),
 			func(t *testing.T) redis.UniversalClient { // the embedded server stopped
 				rdb, stop := startEmbedded(t)
-				c := redis.NewClient(noRetry(addrOf(rdb)))
+				o := optionsOf(rdb)
+				o.MaxRetries, o.DialerRetries = -1, 1
+				c := redis.NewClient(o)
 				if err := stop(); err != nil {
 					t.Fatal(err)
 				}
@@ -86,7 +94,11 @@ func startEmbedded(t *testing.T) (redis.UniversalClient, func() error) {
 	return rdb, stop
 }
 
-func addrOf(rdb redis.UniversalClient) string { return rdb.(*redis.Client).Options().Addr }
+// optionsOf copies a client's options, its Dialer included.
+func optionsOf(rdb redis.UniversalClient) *redis.Options {
+	o := *rdb.(*redis.Client).Options()
+	return &o
+}
 
 // deadAddr is a local address nothing listens on.
 func deadAddr(t *testing.T) string {

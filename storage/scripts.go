@@ -132,6 +132,19 @@ issue(KEYS[1], g, now, ARGV[2], 3, 2)
 return 1
 `)
 
+// ccIssueScript (IssueClientCredentials): KEYS grant; ARGV now, newexp,
+// client ID, the most fields the grant may hold, then the issue arguments.
+// Stores the token only in a live grant of that client that is not full.
+// Returns {1, g, c, w, o}, {0} (not live) or {0, 'full'}.
+var ccIssueScript = redis.NewScript(luaPrelude + `
+local now = tonumber(ARGV[1])
+local m = redis.call('HMGET', KEYS[1], 'g', 'c', 'w', 'o')
+if not glive(m[1], now) or m[2] ~= ARGV[3] then return {0} end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return {0, 'full'} end
+issue(KEYS[1], m[1], now, ARGV[2], 5, 2)
+return {1, m[1], m[2], m[3], m[4]}
+`)
+
 // usedCheck is the common start of the code and refresh scripts: KEYS
 // grant; ARGV now, field, kind. It returns early with {0} (not found) or
 // {2, grants, tokens} (replayed: the grant is revoked now).
@@ -159,20 +172,61 @@ local m = redis.call('HMGET', KEYS[1], 'g', 'c', 'w', 'o')
 return {1, v, p, m[1], m[2], m[3], m[4]}
 `)
 
-// redeemScript (RedeemCode, RotateRefresh): KEYS grant, parameters of the
-// presented code (a never-written key for a refresh token), then the new
-// codes' parameters; ARGV now, field, kind, floor and cap (ms each: the
-// used marker is kept until the token's own expiry, raised to floor and
-// lowered to cap when cap is not 0), newexp, then the issue arguments.
-// Returns {0}, {2, ...} or {1}.
-var redeemScript = redis.NewScript(luaPrelude + usedCheck + `
-local keep = texp(v)
-if tonumber(ARGV[4]) > keep then keep = tonumber(ARGV[4]) end
-if tonumber(ARGV[5]) > 0 and tonumber(ARGV[5]) < keep then keep = tonumber(ARGV[5]) end
-redis.call('HSET', KEYS[1], ARGV[2], string.upper(k) .. b48(keep))
-redis.call('DEL', KEYS[2])
-issue(KEYS[1], g, now, ARGV[6], 7, 3)
+// luaRedeem is the common end of the redeem scripts: KEYS grant,
+// parameters of the presented code (a never-written key for a refresh
+// token), then the new codes' parameters; ARGV now, field, kind, floor and
+// cap (ms each: the used marker is kept until the token's own expiry,
+// raised to floor and lowered to cap when cap is not 0), newexp; the issue
+// arguments start at ARGV[ai].
+const luaRedeem = `
+local function redeem(v, k, g, now, ai)
+  local keep = texp(v)
+  if tonumber(ARGV[4]) > keep then keep = tonumber(ARGV[4]) end
+  if tonumber(ARGV[5]) > 0 and tonumber(ARGV[5]) < keep then keep = tonumber(ARGV[5]) end
+  redis.call('HSET', KEYS[1], ARGV[2], string.upper(k) .. b48(keep))
+  redis.call('DEL', KEYS[2])
+  issue(KEYS[1], g, now, ARGV[6], ai, 3)
+end
+`
+
+// redeemScript (RedeemCode, RotateRefresh): KEYS and ARGV as luaRedeem,
+// the issue arguments from ARGV[7]. Returns {0}, {2, ...} or {1}.
+var redeemScript = redis.NewScript(luaPrelude + luaRedeem + usedCheck + `
+redeem(v, k, g, now, 7)
 return {1}
+`)
+
+// redeemCheckedScript (RedeemChecked): KEYS and ARGV as luaRedeem, then
+// ARGV[7..10] client ID, redirect URI, PKCE challenge of the presented
+// verifier ("" for none), "1" when PKCE is required; the issue arguments
+// from ARGV[11], where a scope set ID "=" means the presented token's.
+// Nothing is consumed when a check fails. Returns {0}, {2, ...}, {3,
+// what failed} or {1, g, c, w, o, presented token's scope set ID}.
+var redeemCheckedScript = redis.NewScript(luaPrelude + luaRedeem + usedCheck + `
+local m = redis.call('HMGET', KEYS[1], 'c', 'w', 'o')
+if m[1] ~= ARGV[7] then return {3, 'client_id'} end
+if k == 'c' then
+  local p = redis.call('GET', KEYS[2])
+  if not p then return {0} end
+  local cp = cjson.decode(p)
+  if (cp.r or '') ~= ARGV[8] then return {3, 'redirect_uri'} end
+  local ch = cp.c or ''
+  if ch == '' then
+    if ARGV[10] == '1' then return {3, 'pkce_required'} end
+    if ARGV[9] ~= '' then return {3, 'code_verifier_unexpected'} end
+  else
+    if ARGV[9] == '' then return {3, 'code_verifier_missing'} end
+    if cp.m ~= 'S256' or ch ~= ARGV[9] then return {3, 'code_verifier'} end
+  end
+end
+local pss = string.sub(v, 14)
+if pss == '' then pss = string.sub(g, 14) end
+for t = 1, tonumber(ARGV[11]) do
+  local j = 11 + 3 * t
+  if ARGV[j] == '=' then ARGV[j] = pss end
+end
+redeem(v, k, g, now, 11)
+return {1, g, m[1], m[2], m[3], pss}
 `)
 
 // revokeTokenScript: KEYS grant; ARGV now, field, kind. An access token

@@ -66,6 +66,9 @@ const (
 type SecretHash struct {
 	Hash      [32]byte  `json:"hash"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// CreatedAt is when the secret was made (zero: not recorded). Shown
+	// to admins; never needed to verify.
+	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
 // Client is a registered OAuth client: a plugin or a resource server.
@@ -82,6 +85,11 @@ type Client struct {
 	Approved  scopes.Set `json:"approved"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// Publisher, HomepageURL and PrivacyURL are shown to website operators
+	// on the consent page, so they can tell who is asking. All optional.
+	Publisher   string `json:"publisher,omitempty"`
+	HomepageURL string `json:"homepage_url,omitempty"`
+	PrivacyURL  string `json:"privacy_url,omitempty"`
 }
 
 // Website is a website whose data website scopes reach.
@@ -134,17 +142,46 @@ type Token struct {
 type NewToken struct {
 	Value string
 	Token
+	// SameScopes stores the token with the scopes of the code or refresh
+	// token being redeemed (RedeemChecked only); Scopes is then ignored.
+	SameScopes bool
 }
+
+// Redemption is what RedeemChecked checks in the same atomic step that
+// consumes a code or a refresh token (RFC 6749 §4.1.3, §6; RFC 7636 §4.6).
+type Redemption struct {
+	ClientID string // the token's client must be this one
+	// Codes only.
+	RedirectURI string // must equal the authorization request's
+	Challenge   string // BASE64URL(SHA-256(code_verifier)); "" when no verifier was sent
+	RequirePKCE bool   // the code must have been issued with a challenge
+}
+
+// MismatchError is RedeemChecked's refusal: a check of Redemption failed
+// and nothing was consumed.
+type MismatchError struct {
+	// What failed: "client_id", "redirect_uri", "pkce_required",
+	// "code_verifier_missing", "code_verifier_unexpected" or
+	// "code_verifier" (no match).
+	What string
+}
+
+func (e *MismatchError) Error() string { return "storage: redemption refused: " + e.What }
 
 // Revocation counts what a revocation killed.
 type Revocation struct {
 	Grants int `json:"grants"`
 	Tokens int `json:"tokens"`
+	// Unconfirmed is set when the store waits for replicas
+	// (RedisOptions.ReplicaWait) and fewer than asked acknowledged the
+	// revocation in time: it is in force, but a failover of the primary
+	// before the replicas catch up could undo it.
+	Unconfirmed bool `json:"-"`
 }
 
-// Add sums two counts.
+// Add sums two counts; the sum is unconfirmed if either part is.
 func (r Revocation) Add(o Revocation) Revocation {
-	return Revocation{Grants: r.Grants + o.Grants, Tokens: r.Tokens + o.Tokens}
+	return Revocation{Grants: r.Grants + o.Grants, Tokens: r.Tokens + o.Tokens, Unconfirmed: r.Unconfirmed || o.Unconfirmed}
 }
 
 // ReviewLineStatus is the state of one line of a scope request.
@@ -190,7 +227,7 @@ func (r Review) Pending() bool {
 type Event struct {
 	ID        string            `json:"id"` // assigned by the store
 	Time      time.Time         `json:"time"`
-	Kind      string            `json:"kind"` // e.g. "token.issued", "grant.revoked"
+	Kind      string            `json:"kind"` // one of AuditKinds, e.g. "grant.revoked"
 	Actor     string            `json:"actor,omitempty"`
 	ClientID  string            `json:"client_id,omitempty"`
 	WebsiteID string            `json:"website_id,omitempty"`
@@ -249,9 +286,14 @@ type Grants interface {
 	// ListGrants lists live (unexpired, unrevoked) grants of a client or a
 	// website (exactly one of the two is set).
 	ListGrants(ctx context.Context, clientID, websiteID string) ([]Grant, error)
-	// ClientCredentialsGrant returns the client's live client-credentials
-	// grant, creating g when there is none.
-	ClientCredentialsGrant(ctx context.Context, g Grant) (Grant, error)
+	// IssueClientCredentials mints an access token with t's scopes and
+	// times (t.Kind access or zero) in the client's live
+	// client-credentials grant, creating g when there is none, and returns
+	// the token's value and its grant. Concurrent callers share one grant;
+	// a grant holds about a hundred tokens, then the next goes to a new
+	// one. In the steady state (the grant is live and this store has used
+	// it before) it costs one round trip.
+	IssueClientCredentials(ctx context.Context, g Grant, t Token) (string, Grant, error)
 
 	// IssueTokens stores tokens into their (same) grant atomically, only if
 	// the grant is live (ErrGrantRevoked otherwise), and extends the grant's
@@ -276,6 +318,13 @@ type Grants interface {
 	// new tokens. Of concurrent rotations exactly one succeeds; the others
 	// get ErrReplayed and the grant is revoked.
 	RotateRefresh(ctx context.Context, refresh string, toks ...NewToken) error
+	// RedeemChecked is RedeemCode or RotateRefresh (by the token's kind)
+	// with the caller's checks made in the same atomic step, so that a
+	// redemption costs one round trip: a *MismatchError when one fails
+	// (nothing consumed), else as RedeemCode / RotateRefresh. Tokens with
+	// SameScopes get the presented token's scopes, which it returns with
+	// the grant.
+	RedeemChecked(ctx context.Context, value string, want Redemption, toks ...NewToken) (Grant, scopes.Set, error)
 
 	// RevokeToken revokes one token: an access token alone; a refresh token
 	// or a code together with its whole grant. Unknown tokens count zero.

@@ -86,6 +86,7 @@ func (s *Server) adminRoutes(e *gin.Engine) {
 	v1.POST("/revoke", a.revoke)
 	v1.GET("/grants", a.listGrants)
 	v1.GET("/audit", a.listAudit)
+	a.pprofRoutes(e)
 
 	a.pageRoutes(e)
 }
@@ -133,7 +134,7 @@ func invalid(c *gin.Context, fields map[string]string) bool {
 	sort.Strings(names)
 	parts := make([]string, 0, len(names))
 	for _, k := range names {
-		parts = append(parts, k+" "+fields[k])
+		parts = append(parts, k+": "+fields[k])
 	}
 	writeAPI(c, http.StatusBadRequest, apiError{
 		Error: oauth.CodeInvalidRequest, Description: "invalid request: " + strings.Join(parts, "; "), Fields: fields,
@@ -359,6 +360,9 @@ func validRef(s string) bool {
 	return true
 }
 
+// scopeOffset is the " at offset N" tail of a scopes parse error.
+var scopeOffset = regexp.MustCompile(` at offset [0-9]+$`)
+
 func newAdminValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
@@ -375,6 +379,13 @@ func newAdminValidator() *validator.Validate {
 	must(v.RegisterValidation("objid", func(fl validator.FieldLevel) bool { return idPattern.MatchString(fl.Field().String()) }))
 	must(v.RegisterValidation("ref", func(fl validator.FieldLevel) bool { return validRef(fl.Field().String()) }))
 	must(v.RegisterValidation("redirecturi", func(fl validator.FieldLevel) bool { return validRedirectURI(fl.Field().String()) == nil }))
+	// pageurl and optlabel take "" too: on an update it clears the field.
+	must(v.RegisterValidation("pageurl", func(fl validator.FieldLevel) bool {
+		return fl.Field().String() == "" || validRedirectURI(fl.Field().String()) == nil
+	}))
+	must(v.RegisterValidation("optlabel", func(fl validator.FieldLevel) bool {
+		return fl.Field().String() == "" || validLabel(fl.Field().String())
+	}))
 	must(v.RegisterValidation("scope", func(fl validator.FieldLevel) bool {
 		_, err := scopes.ParseScope(fl.Field().String())
 		return err == nil
@@ -397,17 +408,18 @@ func describeField(fe validator.FieldError) string {
 		return idDescription
 	case "ref":
 		return refDescription
-	case "redirecturi":
-		err := validRedirectURI(fmt.Sprint(fe.Value()))
-		return "must be an absolute https URL (http only for loopback): " + err.Error()
+	case "redirecturi", "pageurl":
+		// The reason alone: each one already says what is wanted.
+		return validRedirectURI(fmt.Sprint(fe.Value())).Error()
 	case "scope":
 		_, err := scopes.ParseScope(fmt.Sprint(fe.Value()))
 		msg := "must be a scope NAME:read or NAME:write from the catalogue"
 		if err != nil {
-			msg += " (" + strings.TrimPrefix(err.Error(), "scopes: ") + ")"
+			// One scope per field: the parser's offset says nothing here.
+			msg += " (" + scopeOffset.ReplaceAllString(strings.TrimPrefix(err.Error(), "scopes: "), "") + ")"
 		}
 		return msg
-	case "label":
+	case "label", "optlabel":
 		return "must be 1 to 100 printable characters"
 	case "sentence":
 		return fmt.Sprintf("must be a real sentence: at least %d characters and %d words", minJustification, minJustificationWords)
@@ -437,16 +449,16 @@ func describeField(fe validator.FieldError) string {
 // later compared as exact strings.
 func validRedirectURI(s string) error {
 	if len(s) > 2000 {
-		return errors.New("longer than 2000 characters")
+		return errors.New("must be at most 2000 characters")
 	}
 	for _, r := range s {
 		if r <= 0x20 || r >= 0x7f {
-			return errors.New("contains a space, control or non-ASCII character")
+			return errors.New("must not contain a space, control or non-ASCII character")
 		}
 	}
 	u, err := url.Parse(s)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return errors.New("not an absolute URL")
+		return errors.New("must be an absolute URL")
 	}
 	if u.Fragment != "" || strings.Contains(s, "#") {
 		return errors.New("must not have a fragment")
@@ -461,9 +473,9 @@ func validRedirectURI(s string) error {
 		if isLoopback(u.Hostname()) {
 			return nil
 		}
-		return errors.New("http is allowed only for loopback hosts")
+		return errors.New("must be https (http only for loopback hosts)")
 	}
-	return errors.New("scheme must be https")
+	return errors.New("must be https")
 }
 
 func isLoopback(host string) bool {

@@ -37,6 +37,9 @@ type clientView struct {
 	Secrets      []secretView `json:"secrets"`
 	CreatedAt    time.Time    `json:"created_at"`
 	UpdatedAt    time.Time    `json:"updated_at"`
+	Publisher    string       `json:"publisher,omitempty"`
+	HomepageURL  string       `json:"homepage_url,omitempty"`
+	PrivacyURL   string       `json:"privacy_url,omitempty"`
 }
 
 // secretView is one verifying secret: the current one, or a rotated one in
@@ -44,6 +47,9 @@ type clientView struct {
 type secretView struct {
 	Current   bool       `json:"current"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	// CreatedAt is when the secret was made (absent for secrets made
+	// before this was recorded).
+	CreatedAt *time.Time `json:"created_at,omitempty"`
 }
 
 func (a *admin) viewClient(c storage.Client) clientView {
@@ -51,15 +57,24 @@ func (a *admin) viewClient(c storage.Client) clientView {
 		ClientID: c.ID, Name: c.Name, Type: string(c.Type), Role: string(c.Role), Status: string(c.Status),
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Approved: nonNil(c.Approved.Strings()),
 		Secrets: []secretView{}, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Publisher: c.Publisher, HomepageURL: c.HomepageURL, PrivacyURL: c.PrivacyURL,
 	}
 	now := a.now()
 	for _, h := range c.Secrets {
+		var sv secretView
 		if h.ExpiresAt.IsZero() {
-			v.Secrets = append(v.Secrets, secretView{Current: true})
+			sv.Current = true
 		} else if now.Before(h.ExpiresAt) {
 			t := h.ExpiresAt.UTC()
-			v.Secrets = append(v.Secrets, secretView{ExpiresAt: &t})
+			sv.ExpiresAt = &t
+		} else {
+			continue
 		}
+		if !h.CreatedAt.IsZero() {
+			t := h.CreatedAt.UTC()
+			sv.CreatedAt = &t
+		}
+		v.Secrets = append(v.Secrets, sv)
 	}
 	return v
 }
@@ -79,6 +94,9 @@ type createClientReq struct {
 	RedirectURIs []string `json:"redirect_uris" validate:"max=20,unique,dive,redirecturi"`
 	GrantTypes   []string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
 	Approve      []string `json:"approve" validate:"max=70,unique,dive,scope"`
+	Publisher    string   `json:"publisher" validate:"omitempty,label"`
+	HomepageURL  string   `json:"homepage_url" validate:"omitempty,pageurl"`
+	PrivacyURL   string   `json:"privacy_url" validate:"omitempty,pageurl"`
 }
 
 type createClientResp struct {
@@ -121,6 +139,7 @@ func (a *admin) createClient(c *gin.Context) {
 	cl := storage.Client{
 		ID: req.ID, Name: req.Name, Type: storage.ClientType(req.Type), Role: storage.Role(req.Role), Status: storage.Active,
 		RedirectURIs: req.RedirectURIs, GrantTypes: req.GrantTypes, CreatedAt: now, UpdatedAt: now,
+		Publisher: req.Publisher, HomepageURL: req.HomepageURL, PrivacyURL: req.PrivacyURL,
 	}
 	for k, v := range clientShape(cl) {
 		if _, seen := fields[k]; !seen {
@@ -140,7 +159,7 @@ func (a *admin) createClient(c *gin.Context) {
 	var secret string
 	if cl.Type == storage.Confidential {
 		secret = token.NewSecret()
-		cl.Secrets = []storage.SecretHash{oauth.HashSecret(secret)}
+		cl.Secrets = []storage.SecretHash{a.hashNewSecret(secret)}
 	}
 	ctx := c.Request.Context()
 	if err := a.store.CreateClient(ctx, cl); err != nil {
@@ -278,6 +297,10 @@ type updateClientReq struct {
 	Name         *string   `json:"name" validate:"omitnil,label"`
 	RedirectURIs *[]string `json:"redirect_uris" validate:"omitnil,max=20,unique,dive,redirecturi"`
 	GrantTypes   *[]string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
+	// Publisher, HomepageURL and PrivacyURL: "" clears one.
+	Publisher   *string `json:"publisher" validate:"omitnil,optlabel"`
+	HomepageURL *string `json:"homepage_url" validate:"omitnil,pageurl"`
+	PrivacyURL  *string `json:"privacy_url" validate:"omitnil,pageurl"`
 }
 
 // errShape carries clientShape's complaints out of an update function.
@@ -297,8 +320,8 @@ func (a *admin) updateClient(c *gin.Context) {
 	if !ok || invalid(c, fields) {
 		return
 	}
-	if req.Name == nil && req.RedirectURIs == nil && req.GrantTypes == nil {
-		apiFail(c, http.StatusBadRequest, oauth.CodeInvalidRequest, "nothing to change: give name, redirect_uris or grant_types")
+	if req.Name == nil && req.RedirectURIs == nil && req.GrantTypes == nil && req.Publisher == nil && req.HomepageURL == nil && req.PrivacyURL == nil {
+		apiFail(c, http.StatusBadRequest, oauth.CodeInvalidRequest, "nothing to change: give name, redirect_uris, grant_types, publisher, homepage_url or privacy_url")
 		return
 	}
 	changed := []string{}
@@ -315,6 +338,16 @@ func (a *admin) updateClient(c *gin.Context) {
 		if req.GrantTypes != nil {
 			cl.GrantTypes = slices.Clone(*req.GrantTypes)
 			changed = append(changed, "grant_types")
+		}
+		for _, f := range []struct {
+			name string
+			v    *string
+			dst  *string
+		}{{"publisher", req.Publisher, &cl.Publisher}, {"homepage_url", req.HomepageURL, &cl.HomepageURL}, {"privacy_url", req.PrivacyURL, &cl.PrivacyURL}} {
+			if f.v != nil {
+				*f.dst = *f.v
+				changed = append(changed, f.name)
+			}
 		}
 		if f := clientShape(cl); len(f) > 0 {
 			return cl, errShape(f)
@@ -357,13 +390,33 @@ func (a *admin) rotateSecret(c *gin.Context) {
 	if req.GraceSeconds != nil {
 		grace = *req.GraceSeconds
 	}
+	secret, until, cl, err := a.rotateClientSecret(c, id, grace)
+	if errors.Is(err, errPublicClient) {
+		apiFail(c, http.StatusConflict, "conflict", "public clients have no secret")
+		return
+	}
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	writeAPI(c, http.StatusOK, gin.H{
+		"client_id": id, "client_secret": secret, "old_secrets_expire_at": until.UTC(), "client": a.viewClient(cl),
+	})
+}
+
+// errPublicClient: a public client has no secret to rotate.
+var errPublicClient = errors.New("public clients have no secret")
+
+// rotateClientSecret gives the client a new secret (returned, never
+// stored) and lets its current ones verify for grace more seconds, then
+// audits. One code path for the API and the console.
+func (a *admin) rotateClientSecret(c *gin.Context, id string, grace int) (string, time.Time, storage.Client, error) {
 	secret := token.NewSecret()
 	now := a.now()
 	until := now.Add(time.Duration(grace) * time.Second)
-	errPublic := errors.New("public client")
 	cl, err := a.store.UpdateClient(c.Request.Context(), id, func(cl storage.Client) (storage.Client, error) {
 		if cl.Type != storage.Confidential {
-			return cl, errPublic
+			return cl, errPublicClient
 		}
 		kept := make([]storage.SecretHash, 0, len(cl.Secrets)+1)
 		for _, h := range cl.Secrets {
@@ -378,32 +431,33 @@ func (a *admin) rotateSecret(c *gin.Context) {
 			}
 			kept = append(kept, h)
 		}
-		cl.Secrets = append(kept, oauth.HashSecret(secret))
+		cl.Secrets = append(kept, a.hashNewSecret(secret))
 		cl.UpdatedAt = now
 		return cl, nil
 	})
-	if errors.Is(err, errPublic) {
-		apiFail(c, http.StatusConflict, "conflict", "public clients have no secret")
-		return
-	}
 	if err != nil {
-		a.storageFail(c, err, "client")
-		return
+		return "", until, cl, err
 	}
 	a.Forget(id)
 	a.audit(c, storage.Event{Kind: "client.secret_rotated", ClientID: id, Detail: map[string]string{
 		"grace_seconds": strconv.Itoa(grace), "old_secrets_expire_at": until.UTC().Format(time.RFC3339)}})
-	writeAPI(c, http.StatusOK, gin.H{
-		"client_id": id, "client_secret": secret, "old_secrets_expire_at": until.UTC(), "client": a.viewClient(cl),
-	})
+	return secret, until, cl, nil
+}
+
+// hashNewSecret is the stored form of a new secret, stamped with when it
+// was made (the console shows it).
+func (a *admin) hashNewSecret(secret string) storage.SecretHash {
+	h := oauth.HashSecret(secret)
+	h.CreatedAt = a.now().UTC()
+	return h
 }
 
 func (a *admin) suspendClient(c *gin.Context) { a.setStatus(c, storage.Suspended, "client.suspended") }
 func (a *admin) resumeClient(c *gin.Context)  { a.setStatus(c, storage.Active, "client.resumed") }
 
 // setStatus suspends or resumes a client. Introspection answers inactive
-// for a suspended client's tokens at once here, and within the client
-// cache TTL on other instances.
+// for a suspended client's tokens at once here and, through the store's
+// pub/sub announcement, on other instances.
 func (a *admin) setStatus(c *gin.Context, st storage.Status, kind string) {
 	id, ok := clientParam(c)
 	if !ok {
@@ -414,17 +468,27 @@ func (a *admin) setStatus(c *gin.Context, st storage.Status, kind string) {
 	if !ok || invalid(c, fields) {
 		return
 	}
+	cl, err := a.setClientStatus(c, id, st, kind)
+	if err != nil {
+		a.storageFail(c, err, "client")
+		return
+	}
+	writeAPI(c, http.StatusOK, a.viewClient(cl))
+}
+
+// setClientStatus stores the client's new status, drops it from this
+// instance's cache and audits kind: the API's and the console's one path.
+func (a *admin) setClientStatus(c *gin.Context, id string, st storage.Status, kind string) (storage.Client, error) {
 	cl, err := a.store.UpdateClient(c.Request.Context(), id, func(cl storage.Client) (storage.Client, error) {
 		cl.Status, cl.UpdatedAt = st, a.now()
 		return cl, nil
 	})
 	if err != nil {
-		a.storageFail(c, err, "client")
-		return
+		return cl, err
 	}
 	a.Forget(id)
 	a.audit(c, storage.Event{Kind: kind, ClientID: id})
-	writeAPI(c, http.StatusOK, a.viewClient(cl))
+	return cl, nil
 }
 
 type scopesReq struct {
@@ -449,16 +513,17 @@ func (a *admin) lowerMaximum(c *gin.Context) {
 // setMaximum is PUT /admin/v1/clients/:id/approved: the new approved
 // maximum, which must be a subset of the current one (widening goes
 // through a review).
-func (a *admin) setMaximum(c *gin.Context) {
-	a.changeMaximum(c, func(cur scopes.Set, req []string) (scopes.Set, map[string]string) {
-		f := map[string]string{}
-		for i, sc := range req {
-			if s, _ := scopes.Parse(sc); !s.SubsetOf(cur) {
-				f["scopes["+strconv.Itoa(i)+"]"] = "is not in the approved maximum; widening needs a review"
-			}
+func (a *admin) setMaximum(c *gin.Context) { a.changeMaximum(c, narrowTo) }
+
+// narrowTo makes req the new maximum if it is a subset of cur.
+func narrowTo(cur scopes.Set, req []string) (scopes.Set, map[string]string) {
+	f := map[string]string{}
+	for i, sc := range req {
+		if s, _ := scopes.Parse(sc); !s.SubsetOf(cur) {
+			f["scopes["+strconv.Itoa(i)+"]"] = "is not in the approved maximum; widening needs a review"
 		}
-		return parseScopes(req), f
-	})
+	}
+	return parseScopes(req), f
 }
 
 func parseScopes(ss []string) scopes.Set {
@@ -493,9 +558,20 @@ func (a *admin) changeMaximum(c *gin.Context, fn func(cur scopes.Set, req []stri
 			return
 		}
 	}
+	cl, err := a.changeClientMaximum(c, id, req.Scopes, fn)
+	if !a.updated(c, id, err) {
+		return
+	}
+	writeAPI(c, http.StatusOK, a.viewClient(cl))
+}
+
+// changeClientMaximum applies fn to the client's approved maximum
+// atomically (an errShape names bad scopes), drops the client from this
+// instance's cache and audits: the API's and the console's one path.
+func (a *admin) changeClientMaximum(c *gin.Context, id string, req []string, fn func(cur scopes.Set, req []string) (scopes.Set, map[string]string)) (storage.Client, error) {
 	var before scopes.Set
 	cl, err := a.store.UpdateClient(c.Request.Context(), id, func(cl storage.Client) (storage.Client, error) {
-		next, f := fn(cl.Approved, req.Scopes)
+		next, f := fn(cl.Approved, req)
 		if len(f) > 0 {
 			return cl, errShape(f)
 		}
@@ -503,12 +579,13 @@ func (a *admin) changeMaximum(c *gin.Context, fn func(cur scopes.Set, req []stri
 		cl.Approved, cl.UpdatedAt = next, a.now()
 		return cl, nil
 	})
-	if !a.updated(c, id, err) {
-		return
+	if err != nil {
+		return cl, err
 	}
+	a.Forget(id)
 	a.audit(c, storage.Event{Kind: "client.maximum_lowered", ClientID: id, Detail: map[string]string{
 		"removed": before.Difference(cl.Approved).String(), "approved": cl.Approved.String()}})
-	writeAPI(c, http.StatusOK, a.viewClient(cl))
+	return cl, nil
 }
 
 // deleteClient is DELETE /admin/v1/clients/:id: revoke every grant of the
@@ -518,24 +595,32 @@ func (a *admin) deleteClient(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	if _, err := a.store.GetClient(ctx, id); err != nil {
-		a.storageFail(c, err, "client")
-		return
-	}
-	n, err := a.store.RevokeClient(ctx, id)
+	n, err := a.deleteClientAll(c, id)
 	if err != nil {
 		a.storageFail(c, err, "client")
 		return
 	}
+	writeAPI(c, http.StatusOK, gin.H{"client_id": id, "deleted": true, "grants": n.Grants, "tokens": n.Tokens})
+}
+
+// deleteClientAll revokes every grant of the client, deletes it and
+// audits: the API's and the console's one path.
+func (a *admin) deleteClientAll(c *gin.Context, id string) (storage.Revocation, error) {
+	ctx := c.Request.Context()
+	if _, err := a.store.GetClient(ctx, id); err != nil {
+		return storage.Revocation{}, err
+	}
+	n, err := a.store.RevokeClient(ctx, id)
+	if err != nil {
+		return n, err
+	}
 	if err := a.store.DeleteClient(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		a.storageFail(c, err, "client")
-		return
+		return n, err
 	}
 	a.Forget(id)
 	a.audit(c, storage.Event{Kind: "client.deleted", ClientID: id, Detail: map[string]string{
 		"grants": strconv.Itoa(n.Grants), "tokens": strconv.Itoa(n.Tokens)}})
-	writeAPI(c, http.StatusOK, gin.H{"client_id": id, "deleted": true, "grants": n.Grants, "tokens": n.Tokens})
+	return n, nil
 }
 
 // Forget drops a changed client from this instance's cache.

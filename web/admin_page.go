@@ -7,7 +7,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -37,8 +36,16 @@ const (
 )
 
 func parseAdminTemplates() *template.Template {
-	return template.Must(template.New("admin").ParseFS(adminFS, "admintmpl/*.html"))
+	return template.Must(template.New("admin").Funcs(template.FuncMap{"events": newEventTable, "fmtTime": fmtTime}).ParseFS(adminFS, "admintmpl/*.html"))
 }
+
+// eventTable is the "eventtable" template's argument: a table ID and rows.
+type eventTable struct {
+	ID     string
+	Events []pageEvent
+}
+
+func newEventTable(id string, evs []pageEvent) eventTable { return eventTable{ID: id, Events: evs} }
 
 func (a *admin) pageRoutes(e *gin.Engine) {
 	e.GET("/admin/assets/review.css", func(c *gin.Context) {
@@ -52,6 +59,7 @@ func (a *admin) pageRoutes(e *gin.Engine) {
 	e.GET("/admin/review", a.reviewQueue)
 	e.POST("/admin/review/decide", a.reviewDecide)
 	e.GET("/admin/review/clients/:id", a.clientHistory)
+	a.consoleRoutes(e)
 }
 
 // pageData is what every admin template gets.
@@ -83,10 +91,11 @@ type pageLine struct {
 }
 
 type pageEvent struct {
-	Time, Kind, Actor, Detail string
+	Time, Kind, Actor, Detail    string
+	ClientID, WebsiteID, GrantID string
 }
 
-func (a *admin) render(c *gin.Context, status int, name string, d pageData) {
+func (a *admin) render(c *gin.Context, status int, name string, d any) {
 	var buf bytes.Buffer
 	if err := a.tmpl.ExecuteTemplate(&buf, name, d); err != nil {
 		a.log.Error("admin page: template failed", "template", name, "err", err)
@@ -174,8 +183,8 @@ func (a *admin) login(c *gin.Context) {
 	a.setCookie(c, adminLoginCookie, "", "/admin/login", -1)
 	a.setCookie(c, adminSessionCookie, secret, "/admin", int(a.opts.SessionTTL/time.Second))
 	c.Set(actorKey, s.OperatorID)
-	a.audit(c, storage.Event{Kind: "admin.login", Detail: map[string]string{"via": "review page"}})
-	c.Redirect(http.StatusSeeOther, "/admin/review")
+	a.audit(c, storage.Event{Kind: "admin.login", Detail: map[string]string{"via": "admin console"}})
+	c.Redirect(http.StatusSeeOther, "/admin")
 }
 
 // session returns the admin session of the request, or redirects to the
@@ -207,7 +216,8 @@ func (a *admin) session(c *gin.Context) (storage.Session, string, bool) {
 // postForm parses a page form and checks its CSRF token.
 func (a *admin) postForm(c *gin.Context, s storage.Session) bool {
 	d := pageData{CSRF: s.CSRF, Actor: s.OperatorID}
-	if err := oauth.ParseForm(c.Writer, c.Request); err != nil {
+	// "scope" repeats: the approved-maximum checkboxes.
+	if _, err := parsePageForm(c.Writer, c.Request, "scope"); err != nil {
 		a.pageError(c, http.StatusBadRequest, "Bad request", "The form could not be read.", d)
 		return false
 	}
@@ -355,28 +365,13 @@ func (a *admin) clientHistory(c *gin.Context) {
 		return
 	}
 	d.Title, d.Client = "History of "+cl.Name, a.viewClient(cl)
-	for _, sc := range cl.Approved.Scopes() {
-		l := lineView{Scope: sc.String(), Permission: sc.Perm.String()}
-		if def, ok := scopes.Lookup(sc.Name); ok {
-			l.Description, l.Kind = def.Description, def.Kind.String()
-		}
-		d.Approved = append(d.Approved, pageLine{lineView: l})
-	}
+	d.Approved = approvedLines(cl.Approved.Strings())
 	for _, r := range rs {
 		rv := viewReview(r)
 		d.Reviews = append(d.Reviews, pageReview{reviewView: rv, Created: fmtTime(r.CreatedAt), Lines: pageLines(rv)})
 	}
 	for _, e := range evs {
-		keys := make([]string, 0, len(e.Detail))
-		for k := range e.Detail {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + "=" + e.Detail[k]
-		}
-		d.Events = append(d.Events, pageEvent{Time: fmtTime(e.Time), Kind: e.Kind, Actor: e.Actor, Detail: strings.Join(parts, " ")})
+		d.Events = append(d.Events, viewEvent(e))
 	}
 	a.render(c, http.StatusOK, "client.html", d)
 }

@@ -52,7 +52,7 @@ func TestReviewPageLoginAndCSRF(t *testing.T) {
 	v = findForm(t, page.Body, "/admin/login").Values()
 	v.Set("token", testAdminToken)
 	r := b.Post("/admin/login", v)
-	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/review" {
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin" {
 		t.Fatalf("login: %d %s %s", r.StatusCode, r.Header.Get("Location"), r.Body)
 	}
 	var sess *http.Cookie
@@ -72,7 +72,7 @@ func TestReviewPageLoginAndCSRF(t *testing.T) {
 	if queue.StatusCode != 200 {
 		t.Fatalf("queue: %d", queue.StatusCode)
 	}
-	for _, want := range []string{reviewID, clientID, "bucket:url:write", "Ability to generate file upload URLs", "WRITE",
+	for _, want := range []string{reviewID, clientID, "bucket:url:write", "Generate file upload URLs", "WRITE",
 		"We upload the PDF invoices the plugin generates.", "Write is asked without read."} {
 		if !strings.Contains(queue.Body, want) {
 			t.Errorf("queue lacks %q", want)
@@ -135,6 +135,9 @@ func TestReviewPageBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("token")),
 		chromedp.SendKeys(chromedp.ID("token"), testAdminToken),
 		chromedp.Click(chromedp.ID("login")),
+		// The overview comes first; the queue is one click away.
+		chromedp.WaitVisible(chromedp.ID("stat-pending")),
+		chromedp.Click(chromedp.ID("nav-review")),
 		chromedp.WaitVisible(chromedp.ID(line0)),
 	)
 	if err != nil {
@@ -164,7 +167,7 @@ func TestReviewPageBrowser(t *testing.T) {
 	historyText := text("#hline-" + reviewID + "-0")
 	line1Status := text("#hline-" + reviewID + "-1")
 	approvedText := text("#approved")
-	for _, want := range []string{"bucket:url:write", "WRITE", "Ability to generate file upload URLs", "We upload the PDF invoices the plugin generates."} {
+	for _, want := range []string{"bucket:url:write", "WRITE", "Generate file upload URLs", "We upload the PDF invoices the plugin generates."} {
 		if !strings.Contains(queueText, want) {
 			t.Errorf("queue text lacks %q:\n%s", want, queueText)
 		}

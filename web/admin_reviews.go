@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -49,7 +51,7 @@ func viewReview(r storage.Review) reviewView {
 		if sc, err := scopes.ParseScope(l.Scope); err == nil {
 			lv.Permission = sc.Perm.String()
 			if d, ok := scopes.Lookup(sc.Name); ok {
-				lv.Description, lv.Kind = d.Description, d.Kind.String()
+				lv.Description, lv.Kind = d.Sentence(sc.Perm), d.Kind.String()
 			}
 		}
 		if !l.DecidedAt.IsZero() {
@@ -183,9 +185,6 @@ func (a *admin) listReviews(c *gin.Context) {
 	if clientID != "" && !validRef(clientID) {
 		f["client_id"] = refDescription
 	}
-	if clientID == "" && status != "pending" && len(f) == 0 {
-		f["client_id"] = "is required unless status=pending"
-	}
 	if invalid(c, f) {
 		return
 	}
@@ -194,10 +193,13 @@ func (a *admin) listReviews(c *gin.Context) {
 		rs  []storage.Review
 		err error
 	)
-	if clientID == "" {
-		rs, err = a.store.ListPendingReviews(ctx)
-	} else {
+	switch {
+	case clientID != "":
 		rs, err = a.store.ListReviews(ctx, clientID)
+	case status == "pending":
+		rs, err = a.store.ListPendingReviews(ctx)
+	default:
+		rs, err = a.everyReview(ctx)
 	}
 	if err != nil {
 		a.storageFail(c, err, "reviews")
@@ -422,4 +424,24 @@ func (a *admin) createOperator(c *gin.Context) {
 	}
 	a.audit(c, storage.Event{Kind: "operator.created", Detail: map[string]string{"operator_id": op.ID, "websites": joinComma(op.Websites)}})
 	writeAPI(c, http.StatusCreated, gin.H{"operator_id": op.ID, "email": op.Email, "websites": op.Websites})
+}
+
+// everyReview returns every client's reviews, newest first: the decided
+// history without a client_id (one ListReviews per client; an admin
+// request, not a hot path).
+func (a *admin) everyReview(ctx context.Context) ([]storage.Review, error) {
+	cs, err := a.store.ListClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []storage.Review
+	for _, cl := range cs {
+		rs, err := a.store.ListReviews(ctx, cl.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
 }

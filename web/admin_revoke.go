@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"time"
@@ -18,6 +19,8 @@ type revokeReq struct {
 	GrantID   string `json:"grant_id" validate:"omitempty,ref"`
 	ClientID  string `json:"client_id" validate:"omitempty,ref"`
 	WebsiteID string `json:"website_id" validate:"omitempty,ref"`
+	// reason, when set (by the console), is recorded in the audit event.
+	reason string
 }
 
 // revoke is POST /admin/v1/revoke with exactly one of token, grant_id,
@@ -50,6 +53,36 @@ func (a *admin) revoke(c *gin.Context) {
 		invalid(c, f)
 		return
 	}
+	n, err := a.revokeBy(c, req)
+	var missing missingError
+	switch {
+	case errors.Is(err, errNotAToken):
+		invalid(c, map[string]string{"token": "is not a scopegate token (sga_, sgr_ or sgc_ followed by 71 base62 characters with a valid checksum)"})
+		return
+	case errors.As(err, &missing):
+		apiFail(c, http.StatusNotFound, "not_found", missing.what+" not found")
+		return
+	case err != nil:
+		a.storageFail(c, err, "revocation")
+		return
+	}
+	writeAPI(c, http.StatusOK, revokeAnswer(n))
+}
+
+// errNotAToken: a pasted value that is not a scopegate token at all.
+var errNotAToken = errors.New("not a scopegate token")
+
+// missingError is a revocation target that does not exist (an
+// ErrNotFound naming what).
+type missingError struct{ what string }
+
+func (e missingError) Error() string { return e.what + " not found" }
+func (e missingError) Unwrap() error { return storage.ErrNotFound }
+
+// revokeBy revokes what req names (exactly one field set) and audits it.
+// It is the one code path of POST /admin/v1/revoke and the console's kill
+// switch. The token is never logged or audited.
+func (a *admin) revokeBy(c *gin.Context, req revokeReq) (storage.Revocation, error) {
 	ctx := c.Request.Context()
 	var (
 		n   storage.Revocation
@@ -60,8 +93,7 @@ func (a *admin) revoke(c *gin.Context) {
 	case req.Token != "":
 		kind, _, perr := token.Parse(req.Token)
 		if perr != nil {
-			invalid(c, map[string]string{"token": "is not a scopegate token (sga_, sgr_ or sgc_ followed by 71 base62 characters with a valid checksum)"})
-			return
+			return n, errNotAToken
 		}
 		ev.Kind = "revoke.token"
 		ev.Detail["token_type"] = kind.String()
@@ -87,8 +119,7 @@ func (a *admin) revoke(c *gin.Context) {
 			n, err = a.store.RevokeGrant(ctx, req.GrantID)
 		}
 		if errors.Is(err, storage.ErrNotFound) {
-			apiFail(c, http.StatusNotFound, "not_found", "grant not found")
-			return
+			return n, missingError{what: "grant"}
 		}
 	case req.ClientID != "":
 		ev.Kind, ev.ClientID = "revoke.client", req.ClientID
@@ -96,8 +127,7 @@ func (a *admin) revoke(c *gin.Context) {
 			n, err = a.store.RevokeClient(ctx, req.ClientID)
 		}
 		if errors.Is(err, storage.ErrNotFound) {
-			apiFail(c, http.StatusNotFound, "not_found", "client not found")
-			return
+			return n, missingError{what: "client"}
 		}
 	case req.WebsiteID != "":
 		ev.Kind, ev.WebsiteID = "revoke.website", req.WebsiteID
@@ -105,17 +135,35 @@ func (a *admin) revoke(c *gin.Context) {
 			n, err = a.store.RevokeWebsite(ctx, req.WebsiteID)
 		}
 		if errors.Is(err, storage.ErrNotFound) {
-			apiFail(c, http.StatusNotFound, "not_found", "website not found")
-			return
+			return n, missingError{what: "website"}
 		}
 	}
 	if err != nil {
-		a.storageFail(c, err, "revocation")
-		return
+		return n, err
 	}
 	ev.Detail["grants"], ev.Detail["tokens"] = strconv.Itoa(n.Grants), strconv.Itoa(n.Tokens)
+	if req.reason != "" {
+		ev.Detail["reason"] = req.reason
+	}
+	if n.Unconfirmed {
+		ev.Detail["durable"] = "false"
+	}
+	a.revoked(adminRevocation(ev.Kind))
 	a.audit(c, ev)
-	writeAPI(c, http.StatusOK, n)
+	return n, nil
+}
+
+// revokeAnswer is the revoke answer: the counts and "durable", false when
+// the store waits for replicas (--redis-wait-replicas) and they did not
+// acknowledge in time. The revocation is then in force, but a failover of
+// the Redis primary before the replicas catch up could undo it; a warning
+// says to check replication and revoke again.
+func revokeAnswer(n storage.Revocation) gin.H {
+	h := gin.H{"grants": n.Grants, "tokens": n.Tokens, "durable": !n.Unconfirmed}
+	if n.Unconfirmed {
+		h["warning"] = "revoked on the Redis primary, but no replica acknowledged in time: not yet durable; a failover now could undo it. Check replication, then revoke again."
+	}
+	return h
 }
 
 // listGrants is GET /admin/v1/grants?client_id=|website_id= (exactly one):
@@ -155,14 +203,10 @@ var (
 	cursorPattern = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
 )
 
-// listAudit is GET /admin/v1/audit: events newest first, filtered by
-// client_id, website_id, kind, since and until (RFC 3339), paged with
-// after (the "next" of the previous page) and limit (1-1000, default 100).
-func (a *admin) listAudit(c *gin.Context) {
-	q := c.Request.URL.Query()
-	if f := queryFields(q, "client_id", "website_id", "kind", "since", "until", "after", "limit"); invalid(c, f) {
-		return
-	}
+// auditFilter reads an audit filter from query parameters (client_id,
+// website_id, kind, since, until, after, limit) and names each bad one: the
+// API's and the console's one reading.
+func auditFilter(q url.Values) (storage.EventFilter, map[string]string) {
 	f := map[string]string{}
 	filter := storage.EventFilter{ClientID: q.Get("client_id"), WebsiteID: q.Get("website_id"), Kind: q.Get("kind"), After: q.Get("after"), Limit: 100}
 	if filter.ClientID != "" && !validRef(filter.ClientID) {
@@ -200,6 +244,18 @@ func (a *admin) listAudit(c *gin.Context) {
 		}
 		filter.Limit = n
 	}
+	return filter, f
+}
+
+// listAudit is GET /admin/v1/audit: events newest first, filtered by
+// client_id, website_id, kind, since and until (RFC 3339), paged with
+// after (the "next" of the previous page) and limit (1-1000, default 100).
+func (a *admin) listAudit(c *gin.Context) {
+	q := c.Request.URL.Query()
+	if f := queryFields(q, "client_id", "website_id", "kind", "since", "until", "after", "limit"); invalid(c, f) {
+		return
+	}
+	filter, f := auditFilter(q)
 	if invalid(c, f) {
 		return
 	}

@@ -1,7 +1,8 @@
 // Package web is scopegate's HTTP surface on Gin: the OAuth endpoints (whose
 // protocol logic lives in package oauth), the operator pages (login,
-// website choice, consent, connected plugins), the admin API and review
-// page, health, readiness and Prometheus metrics.
+// website choice, consent, connected plugins), the admin API and the admin
+// console (overview with the kill switch, clients, audit timeline, review
+// queue), health, readiness and Prometheus metrics.
 //
 // Pages are server-rendered from embedded templates with no external
 // assets; every form carries a CSRF token; every response forbids framing

@@ -66,6 +66,7 @@ func (s *Server) revokeLeaked(ctx context.Context, value string) {
 		s.log.Error("leaked token report: revoke failed", "grant", g.ID, "err", err)
 		return
 	}
+	s.revoked(revokeLeak)
 	if err := s.store.AppendEvent(ctx, storage.Event{Time: s.now(), Kind: "grant.revoked", Actor: "leak-report", ClientID: t.ClientID,
 		WebsiteID: g.WebsiteID, GrantID: g.ID, Detail: map[string]string{"reason": "token reported leaked", "token_type": t.Kind.String(),
 			"tokens": itoa(n.Tokens)}}); err != nil {

@@ -75,9 +75,10 @@ func mustParseTemplates() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"rfc3339": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"human":   func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
+		"day":     func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	}
 	// This file's pages (templates/NAME.html), each with the layout.
-	pageTemplates := []string{"error", "login", "picker", "consent", "plugins", "home", "demo", "demo_callback"}
+	pageTemplates := []string{"error", "login", "picker", "consent", "plugins", "home", "demo", "demo_callback", "disconnect"}
 	out := make(map[string]*template.Template)
 	for _, n := range pageTemplates {
 		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
@@ -112,6 +113,8 @@ type view struct {
 	Plugins *pluginsView
 	Home    *homeView
 	Demo    *demoView
+	// Disconnect is the confirmation step before a plugin is disconnected.
+	Disconnect *disconnectView
 }
 
 func (v *view) signedIn(ss *session) *view {
@@ -176,6 +179,9 @@ type permView struct {
 	Scope   string // "website:people:data:read"
 	Write   bool
 	Checked bool
+	// Text is what this permission lets the plugin do, in one plain
+	// sentence from the catalogue ("See data stored in CRM profiles").
+	Text string
 }
 
 // Badge is the permission's label.
@@ -186,23 +192,15 @@ func (p permView) Badge() string {
 	return "READ"
 }
 
-// Explain is the permission in plain words.
-func (p permView) Explain() string {
-	if p.Write {
-		return "create, change or delete"
-	}
-	return "see"
-}
-
 // scopeGroup is one catalogue scope with the permissions asked or granted.
+// Each permission carries its own sentence; the source description (which
+// may name both permissions) is not shown to operators.
 type scopeGroup struct {
-	Name        string // "website:people:data"
-	Title       string // "People data"
-	Description string
-	Route       string
-	Perms       []permView
-	WriteOnly   bool
-	Subject     string // "people data", for the write-only note
+	Name      string // "website:people:data"
+	Title     string // "People data"
+	Perms     []permView
+	WriteOnly bool
+	Subject   string // "people data", for the write-only note
 }
 
 // groupScopes turns a set into one group per catalogue scope, in canonical
@@ -211,18 +209,17 @@ func groupScopes(set, checked scopes.Set) []scopeGroup {
 	var out []scopeGroup
 	for i, sc := range set.Scopes() {
 		if len(out) == 0 || out[len(out)-1].Name != sc.Name {
-			d, _ := scopes.Lookup(sc.Name)
 			subject := strings.ReplaceAll(strings.TrimPrefix(sc.Name, "website:"), ":", " ")
 			out = append(out, scopeGroup{
-				Name:        sc.Name,
-				Title:       strings.ToUpper(subject[:1]) + subject[1:],
-				Description: d.Description,
-				Route:       d.Route,
-				Subject:     subject,
+				Name:    sc.Name,
+				Title:   strings.ToUpper(subject[:1]) + subject[1:],
+				Subject: subject,
 			})
 		}
 		g := &out[len(out)-1]
+		d, _ := scopes.Lookup(sc.Name)
 		g.Perms = append(g.Perms, permView{
+			Text:    d.Sentence(sc.Perm),
 			ID:      "scope-" + itoa(i),
 			Scope:   sc.String(),
 			Write:   sc.Perm == scopes.Write,
@@ -246,6 +243,7 @@ type consentView struct {
 	Error        string
 	ScopeField   string
 	ScopeOmitted bool
+	Trust        trustView
 }
 
 // render writes a page. It renders into a buffer first so a template error
@@ -473,6 +471,10 @@ func (pg *pages) renderConsent(c *gin.Context, status int, ss *session, req *oau
 		Error:        msg,
 		ScopeField:   consentScopeField,
 		ScopeOmitted: req.ScopeOmitted,
+	}
+	if cv.Trust, err = pg.trust(c.Request.Context(), req); err != nil {
+		pg.fail(c, err)
+		return
 	}
 	if len(ss.op.Websites) > 1 {
 		cv.ChangeSite = authorizePath(req.Params, "")
@@ -743,11 +745,16 @@ func (pg *pages) disconnect(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, back+"&disconnected=1") // already done
 		return
 	}
+	if form.Get("confirm") != "yes" {
+		pg.confirmDisconnect(c, ss, g, back)
+		return
+	}
 	n, err := pg.s.store.RevokeGrant(ctx, g.ID)
 	if err != nil {
 		pg.fail(c, err)
 		return
 	}
+	pg.s.revoked(revokeDisconnect)
 	err = pg.s.store.AppendEvent(ctx, storage.Event{
 		Time: pg.s.now(), Kind: "grant.revoked", Actor: "operator:" + ss.op.ID, ClientID: g.ClientID, WebsiteID: g.WebsiteID, GrantID: g.ID,
 		Detail: map[string]string{"reason": "disconnected by operator", "tokens": itoa(n.Tokens)},

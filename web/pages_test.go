@@ -401,12 +401,10 @@ func TestPageConsentShowsScopesInPlainWords(t *testing.T) {
 		// Name escaped, never raw HTML.
 		"Connect <span class=\"client\">Helpdesk &lt;b&gt;Pro&lt;/b&gt; &amp; &#34;Co&#34;</span>",
 		"Shop One",
-		"Read and update conversations", "Get Conversation Metas",
-		"View and send messages in conversations", "Send A Message In Conversation",
-		"List and push data in CRM profiles",
+		"See conversation metadata", "Send messages in conversations",
 		"Note: it can change conversation messages but not read them.",
-		`<span class="badge read">READ</span> see <code>website:people:data:read</code>`,
-		`<span class="badge write">WRITE</span> create, change or delete <code>website:people:data:write</code>`,
+		`<span class="badge read">READ</span> <span class="perm-text">See data stored in CRM profiles</span> <code class="scope-code">website:people:data:read</code>`,
+		`<span class="badge write">WRITE</span> <span class="perm-text">Save data into CRM profiles</span> <code class="scope-code">website:people:data:write</code>`,
 		`value="approve"`, `value="deny"`,
 	} {
 		if !strings.Contains(body, want) {
@@ -415,6 +413,13 @@ func TestPageConsentShowsScopesInPlainWords(t *testing.T) {
 	}
 	if strings.Contains(body, "<b>Pro</b>") {
 		t.Error("the client name is not escaped")
+	}
+	// Neither the source descriptions (which name both permissions) nor
+	// raw API route titles are shown.
+	for _, bad := range []string{"Read and update conversations", "Get Conversation Metas", "Example:", "did not name the permissions"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("consent page shows %q", bad)
+		}
 	}
 	if strings.Contains(body, "people data but not read") {
 		t.Error("write-only note shown for a scope asked with read")
@@ -605,7 +610,7 @@ func TestPageConnectedPluginsDisconnect(t *testing.T) {
 	}
 	assertPageHeaders(t, list)
 	for _, want := range []string{
-		"Helpdesk &lt;b&gt;Pro&lt;/b&gt;", "Shop One", "View and send messages in conversations", "List and push data in CRM profiles",
+		"Helpdesk &lt;b&gt;Pro&lt;/b&gt;", "Shop One", "Send messages in conversations", "See data stored in CRM profiles",
 		`title="website:people:data:read">READ</span>`, `title="website:conversation:messages:write">WRITE</span>`,
 		"can change conversation messages but not read them", "Connected on <time datetime=",
 	} {
@@ -647,7 +652,21 @@ func TestPageConnectedPluginsDisconnect(t *testing.T) {
 		t.Fatal("token inactive before Disconnect")
 	}
 
-	r := b.Post("/account/plugins/disconnect", form)
+	// The first POST only asks for confirmation: nothing is revoked yet.
+	ask := b.Post("/account/plugins/disconnect", form)
+	if ask.StatusCode != http.StatusOK || !strings.Contains(ask.Body, "Disconnect Helpdesk &lt;b&gt;Pro&lt;/b&gt; &amp; &#34;Co&#34;?") ||
+		!strings.Contains(ask.Body, "Send messages in conversations") {
+		t.Fatalf("disconnect without confirm: status %d, want 200 with the confirmation page:\n%s", ask.StatusCode, ask.Body)
+	}
+	assertPageHeaders(t, ask)
+	if in := f.Introspect(t, pgRSID, f.RSSecret, tok.AccessToken); !in.Active {
+		t.Fatal("token inactive after the unconfirmed Disconnect")
+	}
+	confirm := findForm(t, ask.Body, "/account/plugins/disconnect").Values()
+	if confirm.Get("confirm") != "yes" || confirm.Get("grant_id") != gs[0].ID || confirm.Get("csrf") != form.Get("csrf") {
+		t.Fatalf("confirmation form = %v", confirm)
+	}
+	r := b.Post("/account/plugins/disconnect", confirm)
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/account/plugins?website=site-1&disconnected=1" {
 		t.Fatalf("disconnect: status %d Location %q", r.StatusCode, r.Header.Get("Location"))
 	}

@@ -70,7 +70,9 @@ type rateLimits struct {
 	oauthClient, oauthAddr, loginAccount, loginAddr, adminAddr, leakedAddr storage.Limit
 }
 
-func newRateLimits(o Options, reg prometheus.Registerer) *rateLimits {
+// newRateLimits counts refusals in rejected (scopegate_rate_limited_total,
+// defined with the other metrics in metrics.go).
+func newRateLimits(o Options, rejected *prometheus.CounterVec) *rateLimits {
 	l := o.Limiter
 	if l == nil {
 		if sl, ok := o.Store.(storage.Limiter); ok {
@@ -79,13 +81,10 @@ func newRateLimits(o Options, reg prometheus.Registerer) *rateLimits {
 			l = noLimiter{}
 		}
 	}
-	rl := &rateLimits{
-		l:   l,
-		log: o.Logger,
-		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scopegate_rate_limited_total",
-			Help: "Requests refused with 429 by a shared rate limit, by limit.",
-		}, []string{"limit"}),
+	return &rateLimits{
+		l:            l,
+		log:          o.Logger,
+		rejected:     rejected,
 		oauthClient:  perMinute(o.Limits.OAuthPerClient, DefaultOAuthPerClient),
 		oauthAddr:    perMinute(o.Limits.OAuthPerAddr, DefaultOAuthPerAddr),
 		loginAccount: perMinute(o.Limits.LoginPerAccount, DefaultLoginPerAccount),
@@ -93,8 +92,6 @@ func newRateLimits(o Options, reg prometheus.Registerer) *rateLimits {
 		adminAddr:    perMinute(o.Limits.AdminPerAddr, DefaultAdminPerAddr),
 		leakedAddr:   perMinute(o.LeakedRate, DefaultLeakedPerAddr),
 	}
-	reg.MustRegister(rl.rejected)
-	return rl
 }
 
 // noLimiter stands in when the store keeps no limits: it cannot answer, so

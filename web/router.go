@@ -2,9 +2,9 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +43,13 @@ type Options struct {
 	// Limiter keeps the shared limits; nil uses the Store when it is a
 	// storage.Limiter (the Redis store is).
 	Limiter storage.Limiter
+	// Registry receives the server's metrics and is served at /metrics
+	// (a new registry when nil). cmd adds the Redis and Go runtime
+	// collectors to the same registry.
+	Registry *prometheus.Registry
+	// Pprof mounts net/http/pprof under /admin/debug/pprof/, behind the
+	// admin token.
+	Pprof bool
 }
 
 // Server holds the routes' shared state. Build it with New.
@@ -70,7 +77,10 @@ func New(o Options) *Server {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
 	}
-	reg := prometheus.NewRegistry()
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	s := &Server{
 		opts:    o,
 		p:       o.Provider,
@@ -80,7 +90,7 @@ func New(o Options) *Server {
 		reg:     reg,
 		metrics: newMetrics(reg),
 	}
-	s.limits = newRateLimits(o, reg)
+	s.limits = newRateLimits(o, s.metrics.rateLimited)
 	s.public = s.newEngine()
 	s.routes(s.public)
 	s.admin = s.newEngine()
@@ -125,10 +135,15 @@ func (s *Server) routes(e *gin.Engine) {
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
-	e.GET("/.well-known/oauth-authorization-server", func(c *gin.Context) {
+	metadata := func(c *gin.Context) {
 		c.Header("Cache-Control", "public, max-age=300")
 		c.JSON(http.StatusOK, s.p.Metadata())
-	})
+	}
+	e.GET("/.well-known/oauth-authorization-server", metadata)
+	// The same RFC 8414 metadata at the OpenID discovery path (RFC 8414
+	// §5 allows it), for client libraries that look there first. It
+	// claims nothing of OpenID Connect: no id_token, userinfo or jwks_uri.
+	e.GET("/.well-known/openid-configuration", metadata)
 	oauthNoStore := func(h http.HandlerFunc) gin.HandlerFunc {
 		return func(c *gin.Context) { h(c.Writer, c.Request) }
 	}
@@ -147,6 +162,21 @@ func (s *Server) readyz(c *gin.Context) {
 		s.log.Warn("readyz: storage unavailable", "err", err)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
 		return
+	}
+	// Replicas fewer than the store waits for leave the service up but
+	// revocations unconfirmed (storage.ReplicaWait): degraded, not down,
+	// so that losing a replica does not take every instance out of a
+	// load balancer.
+	if r, ok := s.store.(interface{ Replication(context.Context) error }); ok {
+		if err := r.Replication(ctx); err != nil {
+			s.log.Warn("readyz: replicas", "err", err)
+			if !errors.Is(err, storage.ErrReplicasMissing) {
+				c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable"})
+				return
+			}
+			c.JSON(http.StatusOK, gin.H{"status": "degraded", "replicas": "fewer than --redis-wait-replicas: revocations are not confirmed durable"})
+			return
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
@@ -172,11 +202,12 @@ func (s *Server) recoverer() gin.HandlerFunc {
 // codes), status and duration.
 func (s *Server) logRequests() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		start := s.now()
+		start := time.Now()
 		c.Next()
 		status := c.Writer.Status()
-		s.metrics.requests.WithLabelValues(c.FullPath(), strconv.Itoa(status)).Inc()
-		s.log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "dur", s.now().Sub(start))
+		took := time.Since(start)
+		s.metrics.observe(c.FullPath(), status, took)
+		s.log.Debug("request", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "dur", took)
 	}
 }
 
@@ -223,29 +254,4 @@ func crossOriginGuard() gin.HandlerFunc {
 		}
 		c.Next()
 	}
-}
-
-func (s *Server) count(endpoint string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		c.Next()
-		s.metrics.endpoint.WithLabelValues(endpoint, strconv.Itoa(c.Writer.Status())).Inc()
-	}
-}
-
-type metrics struct {
-	requests *prometheus.CounterVec
-	endpoint *prometheus.CounterVec
-}
-
-func newMetrics(reg *prometheus.Registry) *metrics {
-	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scopegate_http_requests_total", Help: "HTTP requests by route and status.",
-		}, []string{"route", "status"}),
-		endpoint: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "scopegate_oauth_requests_total", Help: "OAuth endpoint requests by endpoint and status.",
-		}, []string{"endpoint", "status"}),
-	}
-	reg.MustRegister(m.requests, m.endpoint)
-	return m
 }

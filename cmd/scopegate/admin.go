@@ -16,6 +16,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scopegate/scopegate/storage"
 )
 
 // The admin subcommands wrap the admin API (/admin/v1/) of a running
@@ -26,11 +28,13 @@ import (
 
 const adminUsage = `Usage:
   scopegate clients create --name N [--public] [--redirect-uri U]... [--grant-type G]...
-                           [--approve SCOPE]... [--role plugin|resource-server] [--id ID] [--json]
+                           [--approve SCOPE]... [--role plugin|resource-server] [--id ID]
+                           [--publisher P] [--homepage URL] [--privacy-url URL] [--json]
   scopegate clients list [--json]
   scopegate clients show|suspend|resume|delete ID [--json]
   scopegate clients rotate-secret ID [--grace 1h] [--json]
-  scopegate clients update ID [--name N] [--redirect-uri U]... [--grant-type G]... [--json]
+  scopegate clients update ID [--name N] [--redirect-uri U]... [--grant-type G]...
+                           [--publisher P] [--homepage URL] [--privacy-url URL] [--json]
   scopegate clients lower ID --scope SCOPE... [--json]
   scopegate operators create --email E --password-stdin --website ID... [--json]
   scopegate reviews list [--status pending|decided|all] [--client ID] [--json]
@@ -59,7 +63,7 @@ func runAdmin(ctx context.Context, cmd string, args []string, getenv env, stdin 
 	if cmd == "clients" || cmd == "operators" || cmd == "reviews" {
 		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 			if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-				fmt.Fprint(stdout, adminUsage)
+				fmt.Fprint(stdout, commandUsage(cmd))
 				return 0
 			}
 			fmt.Fprintf(stderr, "%s: missing subcommand (run 'scopegate %s --help')\n", name, cmd)
@@ -68,7 +72,7 @@ func runAdmin(ctx context.Context, cmd string, args []string, getenv env, stdin 
 		sub, args = args[0], args[1:]
 		name += " " + sub
 	}
-	h := &adminCmd{name: name, getenv: getenv, stdin: stdin, stdout: stdout}
+	h := &adminCmd{name: name, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	var err error
 	switch cmd + " " + sub {
 	case "clients create":
@@ -119,6 +123,7 @@ type adminCmd struct {
 	getenv env
 	stdin  io.Reader
 	stdout io.Writer
+	stderr io.Writer // warnings (a revocation not yet durable)
 	conn   conn
 	// usage collects the flag set's usage text: printed for --help only,
 	// never after a flag error (stdout stays clean for scripts).
@@ -144,7 +149,9 @@ func (h *adminCmd) parse(fs *flag.FlagSet, args []string, what ...string) ([]str
 	}
 	api, err := newAPIClient(h.conn)
 	if err != nil {
-		return nil, nil, err
+		// Reported at the first request, so the command's own checks of
+		// its flags (found locally) come first.
+		api = &apiClient{err: err}
 	}
 	return pos, api, nil
 }
@@ -183,6 +190,9 @@ type cliClient struct {
 	} `json:"secrets"`
 	ClientSecret string    `json:"client_secret"`
 	ReviewID     string    `json:"review_id"`
+	Publisher    string    `json:"publisher"`
+	HomepageURL  string    `json:"homepage_url"`
+	PrivacyURL   string    `json:"privacy_url"`
 	CreatedAt    time.Time `json:"created_at"`
 }
 
@@ -226,6 +236,11 @@ func (h *adminCmd) printClient(c cliClient) {
 	fmt.Fprintf(tw, "redirect_uris\t%s\n", dash(c.RedirectURIs))
 	fmt.Fprintf(tw, "grant_types\t%s\n", dash(c.GrantTypes))
 	fmt.Fprintf(tw, "approved\t%s\n", dash(c.Approved))
+	for _, f := range [][2]string{{"publisher", c.Publisher}, {"homepage", c.HomepageURL}, {"privacy_url", c.PrivacyURL}} {
+		if f[1] != "" {
+			fmt.Fprintf(tw, "%s\t%s\n", f[0], f[1])
+		}
+	}
 	for _, s := range c.Secrets {
 		if s.ExpiresAt != nil {
 			fmt.Fprintf(tw, "old secret\tvalid until %s\n", s.ExpiresAt.UTC().Format(time.RFC3339))
@@ -239,10 +254,13 @@ func (h *adminCmd) printClient(c cliClient) {
 
 // call runs one request and prints the answer: JSON as is, or text via
 // show.
-func call[T any](ctx context.Context, h *adminCmd, api *apiClient, method, path string, body any, show func(T)) error {
+func call[T any](ctx context.Context, h *adminCmd, api *apiClient, method, path string, body any, show func(T), also ...any) error {
 	var raw json.RawMessage
 	if err := api.do(ctx, method, path, body, &raw); err != nil {
 		return err
+	}
+	for _, v := range also { // more of the answer the caller wants, whatever the output mode
+		_ = json.Unmarshal(raw, v)
 	}
 	if h.conn.JSON {
 		return h.printJSON(raw)
@@ -256,12 +274,14 @@ func call[T any](ctx context.Context, h *adminCmd, api *apiClient, method, path 
 }
 
 func (h *adminCmd) clientsCreate(ctx context.Context, args []string) error {
-	fs := h.flags("scopegate clients create --name N [--public] [--redirect-uri U]... [--grant-type G]... [--approve SCOPE]... [--role plugin|resource-server] [--id ID] [--json]")
+	fs := h.flags("scopegate clients create --name N [--public] [--redirect-uri U]... [--grant-type G]... [--approve SCOPE]... [--role plugin|resource-server] [--id ID] [--publisher P] [--homepage URL] [--privacy-url URL] [--json]")
 	var (
 		name, id, role     string
 		public             bool
 		uris, grants, appr stringSlice
+		trust              trustFlags
 	)
+	trust.bind(fs)
 	fs.StringVar(&name, "name", "", "display `name` of the client (required)")
 	fs.StringVar(&id, "id", "", "client `ID` (default: generated, plg_… or rs_…)")
 	fs.StringVar(&role, "role", "plugin", "`role`: plugin or resource-server (allowed to introspect)")
@@ -276,7 +296,17 @@ func (h *adminCmd) clientsCreate(ctx context.Context, args []string) error {
 	if name == "" {
 		return usagef("--name is required")
 	}
+	if err := checkChoice("--role", role, "plugin", "resource-server"); err != nil {
+		return err
+	}
+	if err := checkGrantTypes(grants); err != nil {
+		return err
+	}
+	if err := checkScopes("--approve", appr); err != nil {
+		return err
+	}
 	body := map[string]any{"name": name, "role": role}
+	trust.fill(body)
 	if id != "" {
 		body["id"] = id
 	}
@@ -307,7 +337,7 @@ func (h *adminCmd) clientsList(ctx context.Context, args []string) error {
 		tw := h.table()
 		fmt.Fprintln(tw, "CLIENT_ID\tNAME\tROLE\tTYPE\tSTATUS\tAPPROVED")
 		for _, c := range v.Clients {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d scopes\n", c.ClientID, c.Name, c.Role, c.Type, c.Status, len(c.Approved))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ClientID, c.Name, c.Role, c.Type, c.Status, plural(len(c.Approved), "scope"))
 		}
 		tw.Flush()
 	})
@@ -325,7 +355,7 @@ func (h *adminCmd) clientsByID(ctx context.Context, sub string, args []string) e
 		return call(ctx, h, api, http.MethodGet, path, nil, h.printClient)
 	case "delete":
 		return call(ctx, h, api, http.MethodDelete, path, nil, func(v struct{ Grants, Tokens int }) {
-			fmt.Fprintf(h.stdout, "client %s deleted; revoked %d grants, %d tokens\n", pos[0], v.Grants, v.Tokens)
+			fmt.Fprintf(h.stdout, "client %s deleted; revoked %s, %s\n", pos[0], plural(v.Grants, "grant"), plural(v.Tokens, "token"))
 		})
 	}
 	return call(ctx, h, api, http.MethodPost, path+"/"+sub, nil, func(c cliClient) {
@@ -358,11 +388,13 @@ func (h *adminCmd) clientsRotate(ctx context.Context, args []string) error {
 }
 
 func (h *adminCmd) clientsUpdate(ctx context.Context, args []string) error {
-	fs := h.flags("scopegate clients update ID [--name N] [--redirect-uri U]... [--grant-type G]... [--json]")
+	fs := h.flags("scopegate clients update ID [--name N] [--redirect-uri U]... [--grant-type G]... [--publisher P] [--homepage URL] [--privacy-url URL] [--json]")
 	var (
 		name         string
 		uris, grants stringSlice
+		trust        trustFlags
 	)
+	trust.bind(fs)
 	fs.StringVar(&name, "name", "", "new display `name`")
 	fs.Var(&uris, "redirect-uri", "redirect `URI` (repeatable; replaces them all)")
 	fs.Var(&grants, "grant-type", "`grant type` (repeatable; replaces them all)")
@@ -370,7 +402,11 @@ func (h *adminCmd) clientsUpdate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkGrantTypes(grants); err != nil {
+		return err
+	}
 	body := map[string]any{}
+	trust.fill(body)
 	if name != "" {
 		body["name"] = name
 	}
@@ -381,7 +417,7 @@ func (h *adminCmd) clientsUpdate(ctx context.Context, args []string) error {
 		body["grant_types"] = []string(grants)
 	}
 	if len(body) == 0 {
-		return usagef("nothing to change: give --name, --redirect-uri or --grant-type")
+		return usagef("nothing to change: give --name, --redirect-uri, --grant-type, --publisher, --homepage or --privacy-url")
 	}
 	return call(ctx, h, api, http.MethodPatch, "/admin/v1/clients/"+url.PathEscape(pos[0]), body, h.printClient)
 }
@@ -396,6 +432,9 @@ func (h *adminCmd) clientsLower(ctx context.Context, args []string) error {
 	}
 	if len(sc) == 0 {
 		return usagef("give at least one --scope")
+	}
+	if err := checkScopes("--scope", sc); err != nil {
+		return err
 	}
 	return call(ctx, h, api, http.MethodPost, "/admin/v1/clients/"+url.PathEscape(pos[0])+"/lower", map[string]any{"scopes": []string(sc)}, func(c cliClient) {
 		fmt.Fprintf(h.stdout, "client %s approved maximum: %s\n", c.ClientID, dash(c.Approved))
@@ -512,10 +551,13 @@ func clip(s string, n int) string {
 
 func (h *adminCmd) reviewsList(ctx context.Context, args []string) error {
 	fs := h.flags("scopegate reviews list [--status pending|decided|all] [--client ID] [--json]")
-	status := fs.String("status", "pending", "`status`: pending, decided or all (decided and all need --client)")
+	status := fs.String("status", "pending", "`status`: pending, decided or all")
 	client := fs.String("client", "", "only this client's reviews (`ID`)")
 	_, api, err := h.parse(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := checkChoice("--status", *status, "pending", "decided", "all"); err != nil {
 		return err
 	}
 	q := url.Values{"status": {*status}}
@@ -617,9 +659,17 @@ func (h *adminCmd) revoke(ctx context.Context, args []string) error {
 	default:
 		body["website_id"] = *website
 	}
-	return call(ctx, h, api, http.MethodPost, "/admin/v1/revoke", body, func(v struct{ Grants, Tokens int }) {
-		fmt.Fprintf(h.stdout, "revoked %d grants, %d tokens\n", v.Grants, v.Tokens)
-	})
+	var durable struct {
+		Durable *bool  `json:"durable"`
+		Warning string `json:"warning"`
+	}
+	err = call(ctx, h, api, http.MethodPost, "/admin/v1/revoke", body, func(v struct{ Grants, Tokens int }) {
+		fmt.Fprintf(h.stdout, "revoked %s, %s\n", plural(v.Grants, "grant"), plural(v.Tokens, "token"))
+	}, &durable)
+	if err == nil && durable.Durable != nil && !*durable.Durable {
+		fmt.Fprintf(h.stderr, "warning: %s\n", durable.Warning)
+	}
+	return err
 }
 
 // parseSince accepts RFC 3339 or a duration back from now ("24h").
@@ -662,6 +712,11 @@ func (h *adminCmd) audit(ctx context.Context, args []string) error {
 	}
 	if *limit < 1 || *limit > 1000 {
 		return usagef("--limit must be from 1 to 1000")
+	}
+	if *kind != "" {
+		if err := checkChoice("--kind", *kind, storage.AuditKinds()...); err != nil {
+			return err
+		}
 	}
 	q.Set("limit", strconv.Itoa(*limit))
 	for name, v := range map[string]string{"client_id": *client, "website_id": *website, "kind": *kind, "after": *after} {

@@ -68,8 +68,11 @@ func parseAdminFlags(fs *flag.FlagSet, args []string, getenv env) ([]string, err
 	var pos []string
 	rest := args
 	for {
-		if err := fs.Parse(rest); err != nil {
-			return nil, err
+		if errs, _ := parseAll(fs, rest); len(errs) > 0 {
+			if errors.Is(errs[0], flag.ErrHelp) {
+				return nil, errs[0]
+			}
+			return nil, errors.New(joinErrors(errs))
 		}
 		rest = fs.Args()
 		if len(rest) == 0 {
@@ -113,6 +116,7 @@ type apiClient struct {
 	base  string
 	token string
 	hc    *http.Client
+	err   error // why the client cannot be used (no token, bad --server)
 }
 
 // usageError is a mistake on the command line: exit status 2.
@@ -161,6 +165,9 @@ func (e *apiError) Error() string {
 
 // do sends body (if non-nil) as JSON and decodes a 2xx answer into out.
 func (a *apiClient) do(ctx context.Context, method, path string, body, out any) error {
+	if a.err != nil {
+		return a.err
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -217,4 +224,13 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 func oneLine(s string) string {
 	s = strings.ReplaceAll(s, "\r", " ")
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// joinErrors puts several problems on one line.
+func joinErrors(errs []error) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "; ")
 }

@@ -225,8 +225,8 @@ func active(m map[string]any) bool { b, _ := m["active"].(bool); return b }
 
 func TestCLIErrors(t *testing.T) {
 	c := newCLIEnv(t)
-	c.fails(t, c.env(), 1, "", []string{"clients", "create", "--name", "X", "--redirect-uri", "http://evil.example/cb", "--grant-type", "password"},
-		"scopegate clients create: invalid request:", "redirect_uris[0] must be an absolute https URL", "grant_types[0] must be one of")
+	c.fails(t, c.env(), 1, "", []string{"clients", "create", "--name", "X", "--redirect-uri", "http://evil.example/cb", "--privacy-url", "ftp://x.example/p"},
+		"scopegate clients create: invalid request:", "privacy_url: must be https; redirect_uris[0]: must be https (http only for loopback hosts)")
 	c.fails(t, noEnv, 2, "", []string{"clients", "list", "--server", c.base},
 		"scopegate clients list: no admin token: set --admin-token or SCOPEGATE_ADMIN_TOKEN")
 	c.fails(t, envMap(map[string]string{"SCOPEGATE_SERVER": c.base, "SCOPEGATE_ADMIN_TOKEN": "sgadm_wrong-wrong-wrong-wrong-wrong-wrong"}), 1, "",
@@ -249,12 +249,12 @@ func TestCLIErrors(t *testing.T) {
 	c.fails(t, c.env(), 2, "", []string{"clients", "frobnicate"}, `unknown subcommand "frobnicate"`)
 	c.fails(t, c.env(), 2, "", []string{"clients"}, "missing subcommand")
 	c.fails(t, c.env(), 2, "", []string{"clients", "create"}, "--name is required")
-	c.fails(t, c.env(), 2, "", []string{"clients", "create", "--nme", "x"}, "flag provided but not defined: -nme")
+	c.fails(t, c.env(), 2, "", []string{"clients", "create", "--nme", "x"}, "unknown flag --nme (did you mean --name?)")
 	c.fails(t, c.env(), 2, "", []string{"clients", "rotate-secret", "a-1", "--grace", "200h"}, "--grace must be whole seconds from 0 to 168h")
 	c.fails(t, c.env(), 2, "", []string{"reviews", "decide", "0123456789012345678901", "--line", "0"}, "give exactly one of --approve and --reject")
 	c.fails(t, c.env(), 2, "", []string{"audit", "--since", "last tuesday"}, "--since: not an RFC 3339 time or a duration")
 	c.fails(t, c.env(), 2, "", []string{"operators", "create", "--email", "a@b.example", "--website", "w-1"}, "--password-stdin is required")
-	c.fails(t, c.env(), 1, "", []string{"revoke", "--token", "not-a-token"}, "token is not a scopegate token")
+	c.fails(t, c.env(), 1, "", []string{"revoke", "--token", "not-a-token"}, "token: is not a scopegate token")
 	// A stale SCOPEGATE_TOKEN (or NAME) in the environment is never used.
 	c.fails(t, envMap(map[string]string{"SCOPEGATE_SERVER": c.base, "SCOPEGATE_ADMIN_TOKEN": cliAdminToken, "SCOPEGATE_TOKEN": "sga_x"}), 2, "",
 		[]string{"revoke"}, "give exactly one of")
@@ -301,7 +301,7 @@ func TestCLIOperators(t *testing.T) {
 	c.fails(t, c.env(), 1, pw+"\n", []string{"operators", "create", "--email", "ops@shop.example", "--password-stdin", "--website", "site-old"},
 		"an operator with this e-mail already exists")
 	c.fails(t, c.env(), 1, "short\n", []string{"operators", "create", "--email", "b@shop.example", "--password-stdin", "--website", "site-old"},
-		"password must be at least 12 characters")
+		"password: must be at least 12 characters")
 	c.fails(t, c.env(), 2, "", []string{"operators", "create", "--email", "b@shop.example", "--password-stdin", "--website", "site-old"},
 		"--password-stdin: standard input is empty")
 	if out := c.ok(t, "another long password\n", "operators", "create", "--email", "c@shop.example", "--password-stdin", "--website", "site-new"); !strings.Contains(out, "created for websites site-new") {
@@ -360,7 +360,7 @@ func TestCLIReviewsRevokeAudit(t *testing.T) {
 	}
 	c.fails(t, c.env(), 1, "", []string{"reviews", "decide", filed.ID, "--line", "1", "--approve"}, "line 1 is already rejected")
 	show := c.ok(t, "", "reviews", "show", filed.ID)
-	if !strings.Contains(show, "approved") || !strings.Contains(show, "rejected") || !strings.Contains(show, "admin:SCOPEGATE_ADMIN_TOKEN: needs a contract") {
+	if !strings.Contains(show, "approved") || !strings.Contains(show, "rejected") || !strings.Contains(show, "admin:configured token: needs a contract") {
 		t.Errorf("reviews show:\n%s", show)
 	}
 	if _, err := c.ccConfig(id, secret, "plugin:subscription:bill:write").Token(context.Background()); err == nil {
@@ -373,7 +373,7 @@ func TestCLIReviewsRevokeAudit(t *testing.T) {
 
 	// Revoke by token read from stdin: its grant dies; counts in JSON.
 	rv := c.json(t, tok.AccessToken+"\n", "revoke", "--token", "-")
-	if rv["grants"] != 1.0 || rv["tokens"] != 1.0 || len(rv) != 2 {
+	if rv["grants"] != 1.0 || rv["tokens"] != 1.0 || rv["durable"] != true || len(rv) != 3 {
 		t.Errorf("revoke --token - --json = %v", rv)
 	}
 	if active(c.introspect(t, rsID, rsSecret, tok.AccessToken)) {
@@ -383,7 +383,7 @@ func TestCLIReviewsRevokeAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := c.ok(t, "", "revoke", "--client", id); out != "revoked 1 grants, 1 tokens\n" {
+	if out := c.ok(t, "", "revoke", "--client", id); out != "revoked 1 grant, 1 token\n" {
 		t.Errorf("revoke --client output %q", out)
 	}
 	if active(c.introspect(t, rsID, rsSecret, tok2.AccessToken)) {
@@ -394,7 +394,7 @@ func TestCLIReviewsRevokeAudit(t *testing.T) {
 	// Audit: filters, paging, text table.
 	a := c.json(t, "", "audit", "--client", id, "--kind", "revoke.client")
 	evs := a["events"].([]any)
-	if len(evs) != 1 || evs[0].(map[string]any)["actor"] != "admin:SCOPEGATE_ADMIN_TOKEN" || a["next"] != "" {
+	if len(evs) != 1 || evs[0].(map[string]any)["actor"] != "admin:configured token" || a["next"] != "" {
 		t.Errorf("audit --kind revoke.client = %v", a)
 	}
 	if strings.Contains(c.ok(t, "", "audit", "--limit", "1000"), tok.AccessToken) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/web"
 )
 
@@ -52,13 +53,14 @@ func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args, then fills every flag not given on the command
-// line from its environment variable. All problems are returned together.
+// line from its environment variable. All problems are returned together:
+// every bad flag value, then every bad environment value.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) []error {
-	if err := fs.Parse(args); err != nil {
-		return []error{err}
+	errs, stopped := parseAll(fs, args)
+	if len(errs) > 0 && errors.Is(errs[0], flag.ErrHelp) {
+		return errs
 	}
-	var errs []error
-	if fs.NArg() > 0 {
+	if !stopped && fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	set := map[string]bool{}
@@ -71,8 +73,10 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) []e
 		if v == "" {
 			return
 		}
+		before := f.Value.String()
 		if err := fs.Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s: invalid value %q: %v", envName(f.Name), v, unwrapFlagErr(err)))
+			errs = append(errs, badValue(envName(f.Name), v, f.Value, unwrapFlagErr(err)))
+			_ = f.Value.Set(before) // a failed Set may have zeroed it
 		}
 	})
 	return errs
@@ -91,7 +95,10 @@ type ServeConfig struct {
 	AdminAddr      string        `flag:"admin-addr" validate:"omitempty,listenaddr"`
 	Issuer         string        `flag:"issuer" validate:"omitempty,issuer"`
 	RedisURL       string        `flag:"redis" validate:"omitempty,redisurl"`
+	RedisWait      int           `flag:"redis-wait-replicas" validate:"min=0,max=5"`
+	RedisWaitFor   time.Duration `flag:"redis-wait-timeout" validate:"min=10ms,max=2s"`
 	Demo           bool          `flag:"demo"`
+	DemoAPIAddr    string        `flag:"demo-api-addr" validate:"omitempty,listenaddr"`
 	AdminToken     string        `flag:"admin-token" validate:"omitempty,min=32,max=256,printascii"`
 	CodeTTL        time.Duration `flag:"code-ttl" validate:"min=5s,max=10m"`
 	AccessTTL      time.Duration `flag:"access-ttl" validate:"min=1m,max=24h"`
@@ -101,27 +108,41 @@ type ServeConfig struct {
 	LogFormat      string        `flag:"log-format" validate:"oneof=text json"`
 
 	// Shared limits on failed attempts, per minute (0 turns one off).
-	RateClientFailures int `flag:"rate-client-failures" validate:"min=0,max=100000"`
-	RateAddrFailures   int `flag:"rate-addr-failures" validate:"min=0,max=100000"`
-	RateLoginAccount   int `flag:"rate-login-account" validate:"min=0,max=100000"`
-	RateLoginAddr      int `flag:"rate-login-addr" validate:"min=0,max=100000"`
-	RateAdminAddr      int `flag:"rate-admin-addr" validate:"min=0,max=100000"`
-	RateLeakedAddr     int `flag:"rate-leaked-addr" validate:"min=0,max=100000"`
+	RateClientFailures int           `flag:"rate-client-failures" validate:"min=0,max=100000"`
+	RateAddrFailures   int           `flag:"rate-addr-failures" validate:"min=0,max=100000"`
+	RateLoginAccount   int           `flag:"rate-login-account" validate:"min=0,max=100000"`
+	RateLoginAddr      int           `flag:"rate-login-addr" validate:"min=0,max=100000"`
+	RateAdminAddr      int           `flag:"rate-admin-addr" validate:"min=0,max=100000"`
+	RateLeakedAddr     int           `flag:"rate-leaked-addr" validate:"min=0,max=100000"`
+	AuditRetention     time.Duration `flag:"audit-retention" validate:"min=24h,max=87600h"`
+	Pprof              bool          `flag:"pprof"`
+
+	// AdminTokenLabel names the admin token in the audit trail (actor
+	// admin:LABEL); AdminTokenOnly retires every other stored admin token.
+	AdminTokenLabel string `flag:"admin-token-label" validate:"omitempty,max=100,printascii"`
+	AdminTokenOnly  bool   `flag:"admin-token-only" validate:"excluded_without=AdminToken"`
 }
 
 func (c *ServeConfig) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on (port 0 picks a free one)")
 	fs.StringVar(&c.AdminAddr, "admin-addr", "", "`host:port` for a separate admin listener; when set, /admin/ is served only there")
 	fs.StringVar(&c.Issuer, "issuer", "", "public base `URL` of this server, the RFC 8414 issuer (default http://ADDR)")
-	fs.StringVar(&c.RedisURL, "redis", "", "Redis `URL`: redis://[user:pass@]host:port[/db], rediss:// for TLS, redis+cluster://host:port?addr=host2:port2 for Redis Cluster; empty runs the embedded in-process store (data is lost on exit)")
+	fs.StringVar(&c.RedisURL, "redis", "", "Redis `URL`: redis://[user:pass@]host:port[/db], rediss:// for TLS, redis+cluster://host:port?addr=host2:port2 for Redis Cluster, redis+sentinel://[:sentinelpass@]host:26379?addr=host2:26379&master_name=NAME[&password=P] for Sentinel; empty runs the embedded in-process store (data is lost on exit)")
+	fs.IntVar(&c.RedisWait, "redis-wait-replicas", 0, "`replicas` that must acknowledge each revocation and code/refresh exchange (Redis WAIT) before it is reported durable; 0 does not wait")
+	fs.DurationVar(&c.RedisWaitFor, "redis-wait-timeout", 500*time.Millisecond, "most `time` to wait for the replicas of --redis-wait-replicas (10ms to 2s)")
 	fs.BoolVar(&c.Demo, "demo", false, "load demo data (an operator with two websites, a plugin, a resource server) and print how to try it")
+	fs.StringVar(&c.DemoAPIAddr, "demo-api-addr", "", "`host:port` of the demo REST API that --demo starts beside the server (default: the port after --addr's; a free port when that is 0)")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer `token` for the admin API (32+ characters); when unset and none exists, one is generated and printed once")
+	fs.StringVar(&c.AdminTokenLabel, "admin-token-label", "", "`label` of the admin token in the audit trail (default \"configured token\", or \"first-start token, DATE\" for a generated one)")
+	fs.BoolVar(&c.AdminTokenOnly, "admin-token-only", false, "make --admin-token the only valid admin token: every other stored admin token is retired at start (recovers from a lost or leaked one)")
 	fs.DurationVar(&c.CodeTTL, "code-ttl", 60*time.Second, "authorization code `lifetime`")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", time.Hour, "access token `lifetime`")
 	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", 30*24*time.Hour, "refresh token `lifetime`")
 	fs.Var(&c.TrustedProxies, "trusted-proxy", "`IP or CIDR` of a reverse proxy whose X-Forwarded-For is believed (repeatable; comma-separated in the environment); default none")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `level`: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log `format`: text or json")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", storage.DefaultAuditRetention, "how long audit events are kept (`duration`, trimmed by time, never by count)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve net/http/pprof under /admin/debug/pprof/ (admin token required)")
 
 	fs.IntVar(&c.RateClientFailures, "rate-client-failures", 60, "failed client authentications, code redemptions and refreshes per client_id per `minute`, shared by all instances (0: no limit)")
 	fs.IntVar(&c.RateAddrFailures, "rate-addr-failures", 60, "the same failures per source address per `minute` (0: no limit)")
@@ -236,6 +257,9 @@ func describe(fe validator.FieldError) string {
 		_, err := redisOptions(fmt.Sprint(fe.Value()))
 		return fmt.Sprintf("not a usable Redis URL: %v", err)
 	case "min":
+		if _, ok := fe.Value().(int); ok {
+			return fmt.Sprintf("%v is below the minimum %s", fe.Value(), fe.Param())
+		}
 		if _, ok := fe.Value().(time.Duration); ok {
 			return fmt.Sprintf("%v is shorter than the minimum %s", fe.Value(), fe.Param())
 		}
@@ -244,6 +268,9 @@ func describe(fe validator.FieldError) string {
 		}
 		return fmt.Sprintf("must be at least %s characters", fe.Param())
 	case "max":
+		if _, ok := fe.Value().(int); ok {
+			return fmt.Sprintf("%v is above the maximum %s", fe.Value(), fe.Param())
+		}
 		if _, ok := fe.Value().(time.Duration); ok {
 			return fmt.Sprintf("%v is longer than the maximum %s", fe.Value(), fe.Param())
 		}
@@ -257,6 +284,8 @@ func describe(fe validator.FieldError) string {
 		return fmt.Sprintf("%q is not an IP address or CIDR range", fe.Value())
 	case "printascii":
 		return "must be printable ASCII"
+	case "excluded_without":
+		return "needs --admin-token (the one token to keep)"
 	}
 	return fmt.Sprintf("fails %s", fe.Tag())
 }

@@ -160,7 +160,10 @@ func TestComposeFileAgreesWithTheBinary(t *testing.T) {
 			Command     []string          `yaml:"command"`
 			Environment map[string]string `yaml:"environment"`
 			Ports       []string          `yaml:"ports"`
-			Build       struct {
+			Healthcheck struct {
+				Test []string `yaml:"test"`
+			} `yaml:"healthcheck"`
+			Build struct {
 				Context    string `yaml:"context"`
 				Dockerfile string `yaml:"dockerfile"`
 			} `yaml:"build"`
@@ -233,6 +236,7 @@ func TestComposeFileAgreesWithTheBinary(t *testing.T) {
 	if !strings.Contains(string(df), "./cmd/scopegate") {
 		t.Error("Dockerfile does not build ./cmd/scopegate")
 	}
+	checkDockerHealthcheck(t, root, string(df), sg.Healthcheck.Test, cfg.Addr)
 }
 
 // TestServeEndToEnd starts `scopegate serve` in process on a free port with

@@ -24,28 +24,33 @@ const (
 	demoAPIID         = "demo-api"
 )
 
-var demoApproved = scopes.MustParse("website:conversation:sessions:read website:conversation:messages:write " +
-	"website:people:profiles:read website:people:data:read website:people:data:write plugin:subscription:bill:write")
+// demoApproved reaches every route of the demo REST API (demoapi.go), so the
+// operator can untick, say, messages:read at consent and watch the API and
+// its realtime stream refuse exactly that.
+var demoApproved = scopes.MustParse("website:conversation:sessions:read website:conversation:messages:read website:conversation:messages:write " +
+	"website:conversation:states:write website:people:profiles:read website:people:profiles:write " +
+	"website:people:data:read website:people:data:write plugin:subscription:bill:write")
 
 // seedDemo loads (or refreshes) the demo data: two websites, an operator
 // for both, a confidential plugin whose redirect URI is this server's own
-// /demo/callback, and a resource-server client.
-func seedDemo(ctx context.Context, store storage.Store, issuer string, out io.Writer) error {
+// /demo/callback, and a resource-server client, whose secret it returns for
+// the demo REST API.
+func seedDemo(ctx context.Context, store storage.Store, issuer string, out io.Writer) (apiSecret string, err error) {
 	now := time.Now()
 	for _, w := range []storage.Website{{ID: "site-acme", Name: "Acme Shop"}, {ID: "site-blog", Name: "Acme Blog"}} {
 		if err := store.PutWebsite(ctx, w); err != nil {
-			return err
+			return "", err
 		}
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(demoPassword), bcrypt.DefaultCost)
 	if err != nil {
-		return err
+		return "", err
 	}
 	err = store.CreateOperator(ctx, storage.Operator{
 		ID: "op-demo", Email: demoOperatorEmail, PasswordHash: hash, Websites: []string{"site-acme", "site-blog"}, CreatedAt: now,
 	})
 	if err != nil && !errors.Is(err, storage.ErrAlreadyExists) {
-		return err
+		return "", err
 	}
 	pluginSecret, apiSecret := token.NewSecret(), token.NewSecret()
 	clients := []storage.Client{{
@@ -54,6 +59,7 @@ func seedDemo(ctx context.Context, store storage.Store, issuer string, out io.Wr
 		RedirectURIs: []string{issuer + "/demo/callback"},
 		GrantTypes:   []string{"authorization_code", "refresh_token", "client_credentials"},
 		Role:         storage.RolePlugin, Status: storage.Active, Approved: demoApproved, CreatedAt: now, UpdatedAt: now,
+		Publisher: "the scopegate project (demo)", HomepageURL: issuer + "/demo", // shown on the consent page
 	}, {
 		ID: demoAPIID, Name: "Demo REST API", Type: storage.Confidential,
 		Secrets: []storage.SecretHash{oauth.HashSecret(apiSecret)},
@@ -66,7 +72,7 @@ func seedDemo(ctx context.Context, store storage.Store, issuer string, out io.Wr
 			_, err = store.UpdateClient(ctx, c.ID, func(storage.Client) (storage.Client, error) { return c, nil })
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
 	}
 	fmt.Fprintf(out, `scopegate: demo data loaded
@@ -75,5 +81,5 @@ func seedDemo(ctx context.Context, store storage.Store, issuer string, out io.Wr
   plugin client:   %s / %s
   resource server: %s / %s
 `, issuer, demoOperatorEmail, demoPassword, demoPluginID, pluginSecret, demoAPIID, apiSecret)
-	return nil
+	return apiSecret, nil
 }

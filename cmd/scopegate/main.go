@@ -7,6 +7,7 @@
 //	scopegate reviews   list|show|decide ...
 //	scopegate revoke    (--token T | --grant ID | --client ID | --website ID)
 //	scopegate audit     [--client ID] [--website ID] [--kind K]
+//	scopegate demo-api  --introspection-url URL --api-client-id ID [--api-addr 127.0.0.1:8081]
 //
 // Every flag also reads SCOPEGATE_<NAME>; run a subcommand with --help.
 package main
@@ -36,7 +37,9 @@ Usage:
   scopegate reviews    list and decide scope requests
   scopegate revoke     revoke by token, grant, client or website
   scopegate audit      read the audit trail
+  scopegate demo-api   a demo REST API protected by scopegate tokens
   scopegate version    print the version
+  scopegate healthcheck  exit 0 if the server at --addr answers /healthz (for Docker)
 
 Run 'scopegate COMMAND --help' for a command's settings. Every setting also
 reads SCOPEGATE_<NAME> from the environment.
@@ -55,10 +58,14 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	switch args[0] {
 	case "serve":
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "demo-api":
+		return runDemoAPI(ctx, args[1:], getenv, stdout, stderr)
 	case "clients", "operators", "reviews", "revoke", "audit":
 		return runAdmin(ctx, args[0], args[1:], getenv, stdin, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "scopegate", version)
+		fmt.Fprintln(stdout, "scopegate", versionString())
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
@@ -68,5 +75,6 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	return 2
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; the
+// Makefile and the Dockerfile set it from `git describe --always --dirty`.
 var version = "dev"

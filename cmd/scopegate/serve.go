@@ -10,16 +10,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/scopegate/scopegate/oauth"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/embedded"
-	"github.com/scopegate/scopegate/storage/token"
 	"github.com/scopegate/scopegate/web"
 )
 
@@ -35,7 +35,9 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 			_, _ = stdout.Write(help.Bytes())
 			return 0
 		}
-		return fail(stderr, errs...)
+		// Every problem together: bad values, then what validation finds
+		// in the rest.
+		return fail(stderr, append(errs, validate(newValidator(), &cfg)...)...)
 	}
 	if errs := validate(newValidator(), &cfg); len(errs) > 0 {
 		return fail(stderr, errs...)
@@ -69,60 +71,21 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// redisOptions reads a Redis URL: redis:// or rediss:// for one server,
-// redis+cluster:// or rediss+cluster:// (with more nodes as ?addr=) for a
-// Redis Cluster.
-func redisOptions(raw string) (*redis.UniversalOptions, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errors.New("cannot parse URL")
-	}
-	switch u.Scheme {
-	case "redis", "rediss":
-		o, err := redis.ParseURL(raw)
-		if err != nil {
-			return nil, err
-		}
-		return &redis.UniversalOptions{
-			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1,
-			Addrs: []string{o.Addr}, DB: o.DB, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
-		}, nil
-	case "redis+cluster", "rediss+cluster":
-		o, err := redis.ParseClusterURL(strings.Replace(raw, "+cluster", "", 1))
-		if err != nil {
-			return nil, err
-		}
-		return &redis.UniversalOptions{
-			MaxRetries: failFastRetries(o.MaxRetries), DialerRetries: 1,
-			Addrs: o.Addrs, IsClusterMode: true, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize,
-		}, nil
-	}
-	return nil, fmt.Errorf("scheme %q is not redis, rediss, redis+cluster or rediss+cluster", u.Scheme)
-}
-
 // redisLog adapts slog to go-redis's logger. Its messages are connection
 // faults (addresses, errors), never commands or values.
 type redisLog struct{ l *slog.Logger }
 
 func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
-	r.l.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
-}
-
-// failFastRetries keeps a URL's max_retries but lowers go-redis's default
-// (3 retries, 5 dial attempts 100 ms apart), which held every request for
-// about 0.4 s when Redis was down before failing closed anyway.
-func failFastRetries(n int) int {
-	if n > 0 && n < 3 {
-		return n
-	}
-	return 1
+	// go-redis starts most messages with "redis: " already: say it once.
+	r.l.WarnContext(ctx, "redis: "+strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "))
 }
 
 // serve runs the server until ctx is done, then shuts down gracefully.
 func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Writer) error {
 	var rdb redis.UniversalClient
+	if cfg.RedisURL == "" && cfg.RedisWait > 0 {
+		return errors.New("--redis-wait-replicas needs --redis: the embedded store has no replicas")
+	}
 	if cfg.RedisURL == "" {
 		c, closeEmbedded, err := embedded.Start(log)
 		if err != nil {
@@ -135,15 +98,33 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		if err != nil {
 			return err
 		}
-		rdb = redis.NewUniversalClient(opts)
+		if cfg.RedisWait > 0 && opts.ReadTimeout > 0 && opts.ReadTimeout <= cfg.RedisWaitFor {
+			return fmt.Errorf("--redis-wait-timeout %v must be shorter than the Redis read_timeout %v", cfg.RedisWaitFor, opts.ReadTimeout)
+		}
+		rdb = newRedisClient(opts)
 	}
-	store := storage.NewRedis(rdb, storage.RedisOptions{})
+	// One registry for everything /metrics shows: Redis round trips here,
+	// the web server's own, Go's runtime and the process.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	redisMetrics, merr := storage.NewRedisMetrics(reg)
+	if merr != nil {
+		return merr
+	}
+	rdb.AddHook(redisMetrics)
+	store := storage.NewRedis(rdb, storage.RedisOptions{
+		AuditRetention: cfg.AuditRetention,
+		ReplicaWait:    storage.ReplicaWait{Replicas: cfg.RedisWait, Timeout: cfg.RedisWaitFor},
+	})
 	defer store.Close()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	err := store.Ping(pctx)
 	cancel()
 	if err != nil {
 		return fmt.Errorf("redis: %w", err)
+	}
+	if cfg.RedisURL != "" {
+		checkPersistence(ctx, rdb, log)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -157,12 +138,13 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	}
 	issuer = strings.TrimRight(issuer, "/")
 
-	if err := bootstrapAdminToken(ctx, store, cfg.AdminToken, stdout); err != nil {
+	if err := bootstrapAdminToken(ctx, store, cfg, time.Now(), stdout); err != nil {
 		ln.Close()
 		return err
 	}
+	var demoAPISecret string
 	if cfg.Demo {
-		if err := seedDemo(ctx, store, issuer, stdout); err != nil {
+		if demoAPISecret, err = seedDemo(ctx, store, issuer, stdout); err != nil {
 			ln.Close()
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -170,8 +152,18 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 
 	provider := oauth.New(oauth.Config{
 		Issuer: issuer, CodeTTL: cfg.CodeTTL, AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, Logger: log,
+		Registerer: reg,
 	}, store)
 	limits, leakedRate := cfg.rateLimits()
+	// Client changes made by any instance reach this one's cache at once,
+	// until serve returns (requests still draining after ctx is done
+	// keep getting them).
+	stopFollowing, err := provider.FollowClientChanges(context.WithoutCancel(ctx), store)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("redis: %w", err)
+	}
+	defer stopFollowing()
 	w := web.New(web.Options{
 		Limits:         limits,
 		LeakedRate:     leakedRate,
@@ -182,6 +174,8 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		SeparateAdmin:  cfg.AdminAddr != "",
 		Demo:           cfg.Demo,
 		TrustedProxies: cfg.TrustedProxies,
+		Registry:       reg,
+		Pprof:          cfg.Pprof,
 	})
 
 	servers := []*http.Server{newHTTPServer(w.Handler(), log)}
@@ -195,6 +189,15 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		servers = append(servers, newHTTPServer(w.AdminHandler(), log))
 		listeners = append(listeners, aln)
 		fmt.Fprintf(stdout, "scopegate: admin API on http://%s/admin/v1/\n", aln.Addr())
+	}
+	if cfg.Demo {
+		dln, api, err := listenDemoAPI(ctx, cfg, ln.Addr(), demoAPISecret, log, stdout)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		servers = append(servers, newHTTPServer(api, log))
+		listeners = append(listeners, dln)
 	}
 	// This line is the contract tests and scripts wait for.
 	fmt.Fprintf(stdout, "scopegate: listening on %s (issuer %s)\n", base, issuer)
@@ -210,7 +213,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
 		if err := s.Shutdown(sctx); err != nil {
@@ -222,7 +225,7 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           h,
+		Handler:           withRetryAfter(withDeadline(h, requestTimeout)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -230,22 +233,4 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-}
-
-// bootstrapAdminToken stores the configured admin token, or, when there is
-// none configured and none stored, generates one and prints it once.
-func bootstrapAdminToken(ctx context.Context, store storage.Sessions, configured string, stdout io.Writer) error {
-	if configured != "" {
-		return store.AddAdminToken(ctx, configured, "SCOPEGATE_ADMIN_TOKEN")
-	}
-	has, err := store.HasAdminTokens(ctx)
-	if err != nil || has {
-		return err
-	}
-	t := "sgadm_" + strings.TrimPrefix(token.NewSecret(), "sgs_")
-	if err := store.AddAdminToken(ctx, t, "generated at first start"); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "scopegate: generated the first admin token; it is shown only now, keep it:\n  SCOPEGATE_ADMIN_TOKEN=%s\n", t)
-	return nil
 }

@@ -721,84 +721,134 @@ func testBigIndexes(e *env) {
 	}
 }
 
-func testClientCredentialsGrant(e *env) {
-	newCC := func() storage.Grant {
-		return storage.Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()}
+// cc issues a client-credentials access token of the plugin scopes for
+// clientID, living ttl, offering a new grant, and returns the token as a
+// NewToken of the grant it went into.
+func (e *env) cc(clientID string, scope scopes.Set, ttl time.Duration) (storage.NewToken, storage.Grant) {
+	e.t.Helper()
+	t := storage.Token{Kind: token.Access, ClientID: clientID, Scopes: scope, IssuedAt: e.now(), ExpiresAt: e.now().Add(ttl)}
+	v, g, err := e.s.IssueClientCredentials(e.ctx, storage.Grant{ID: token.NewID(), ClientID: clientID, Scopes: scopes.PluginScopes()}, t)
+	e.must(err, "IssueClientCredentials")
+	if kind, gid, err := token.Parse(v); err != nil || kind != token.Access || gid != g.ID {
+		e.t.Fatalf("IssueClientCredentials returned %.12s… (%v) for grant %s: not an access token of its grant", v, err, g.ID)
 	}
-	g1 := newCC()
-	got, err := e.s.ClientCredentialsGrant(e.ctx, g1)
-	e.must(err, "ClientCredentialsGrant")
-	if got.ID != g1.ID || got.ClientID != "c1" || got.Scopes != g1.Scopes || got.Revoked || !got.ExpiresAt.After(e.now()) {
-		e.t.Errorf("first ClientCredentialsGrant = %+v, want the new grant %s", got, g1.ID)
+	if g.ClientID != clientID || g.WebsiteID != "" || g.OperatorID != "" || g.Revoked || !g.ExpiresAt.After(e.now()) {
+		e.t.Errorf("IssueClientCredentials grant = %+v, want a live client-credentials grant of %s", g, clientID)
 	}
-	got, err = e.s.ClientCredentialsGrant(e.ctx, newCC())
-	e.must(err, "ClientCredentialsGrant")
-	if got.ID != g1.ID {
-		e.t.Errorf("second ClientCredentialsGrant = %s, want the live %s", got.ID, g1.ID)
-	}
-	e.issue(e.tok(token.Access, got, time.Hour))
+	t.GrantID = g.ID
+	return storage.NewToken{Value: v, Token: t}, g
+}
 
-	// Revoked: a new one.
-	_, err = e.s.RevokeGrant(e.ctx, g1.ID)
+func testIssueClientCredentials(e *env) {
+	narrow := scopes.MustParse(scopes.PluginScopes().Strings()[0])
+	t1, g1 := e.cc("c1", scopes.PluginScopes(), time.Hour)
+	if g1.Scopes != scopes.PluginScopes() {
+		e.t.Errorf("new grant scopes = %s, want the offered %s", g1.Scopes, scopes.PluginScopes())
+	}
+	t2, g := e.cc("c1", narrow, time.Hour)
+	if g.ID != g1.ID {
+		e.t.Errorf("second IssueClientCredentials used grant %s, want the live %s", g.ID, g1.ID)
+	}
+	e.live(t1, t2)
+	e.checkGrants("c1", "", g1)
+
+	// Revoked: a new grant, and the old tokens stay dead.
+	_, err := e.s.RevokeGrant(e.ctx, g1.ID)
 	e.must(err, "RevokeGrant")
-	g2 := newCC()
-	got, err = e.s.ClientCredentialsGrant(e.ctx, g2)
-	e.must(err, "ClientCredentialsGrant")
-	if got.ID != g2.ID {
-		e.t.Errorf("after revocation ClientCredentialsGrant = %s, want the new %s", got.ID, g2.ID)
+	t3, g2 := e.cc("c1", scopes.PluginScopes(), time.Hour)
+	if g2.ID == g1.ID {
+		e.t.Errorf("after revocation IssueClientCredentials used the revoked grant %s", g1.ID)
 	}
-	// Expired: a new one.
-	e.f.Clock.Advance(storage.EmptyGrantTTL + time.Second)
-	g3 := newCC()
-	got, err = e.s.ClientCredentialsGrant(e.ctx, g3)
-	e.must(err, "ClientCredentialsGrant")
-	if got.ID != g3.ID {
-		e.t.Errorf("after expiry ClientCredentialsGrant = %s, want the new %s", got.ID, g3.ID)
+	e.dead(t1, t2)
+	e.live(t3)
+	// Expired (tokens extend the grant; past the last one it is gone): a
+	// new grant.
+	e.f.Clock.Advance(time.Hour + time.Second)
+	e.dead(t3)
+	t4, g3 := e.cc("c1", scopes.PluginScopes(), time.Hour)
+	if g3.ID == g2.ID {
+		e.t.Errorf("after expiry IssueClientCredentials used the expired grant %s", g2.ID)
 	}
+	e.live(t4)
 	// Other clients have their own.
-	other, err := e.s.ClientCredentialsGrant(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c2"})
-	e.must(err, "ClientCredentialsGrant(c2)")
-	if other.ID == g3.ID || other.ClientID != "c2" {
-		e.t.Errorf("c2's grant = %+v", other)
+	t5, other := e.cc("c2", scopes.PluginScopes(), time.Hour)
+	if other.ID == g3.ID {
+		e.t.Errorf("c2 got c1's grant %s", g3.ID)
 	}
+	e.live(t4, t5)
 	e.checkGrants("c1", "", g3)
 
-	bad := newCC()
-	bad.WebsiteID = "w1"
-	if _, err := e.s.ClientCredentialsGrant(e.ctx, bad); err == nil {
-		e.t.Error("ClientCredentialsGrant with a website: no error")
+	bad := storage.Grant{ID: token.NewID(), ClientID: "c1", WebsiteID: "w1", Scopes: scopes.PluginScopes()}
+	tk := storage.Token{Scopes: narrow, ExpiresAt: e.now().Add(time.Hour)}
+	if _, _, err := e.s.IssueClientCredentials(e.ctx, bad, tk); err == nil {
+		e.t.Error("IssueClientCredentials with a website: no error")
+	}
+	tk.Kind = token.Refresh
+	if _, _, err := e.s.IssueClientCredentials(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c1"}, tk); err == nil {
+		e.t.Error("IssueClientCredentials of a refresh token: no error")
 	}
 }
 
-func testClientCredentialsGrantRace(e *env) {
+// testClientCredentialsSpread: a busy client's tokens are spread over
+// grants of bounded size (one grant for all would grow without bound), all
+// live, all listed, all revoked with the client.
+func testClientCredentialsSpread(e *env) {
+	const n = 300
+	toks := make([]storage.NewToken, n)
+	perGrant := map[string]int{}
+	for i := range toks {
+		toks[i], _ = e.cc("c1", scopes.PluginScopes(), time.Hour)
+		perGrant[toks[i].GrantID]++
+	}
+	if len(perGrant) < 2 {
+		e.t.Errorf("%d client-credentials tokens all went into one grant", n)
+	}
+	for id, k := range perGrant {
+		if k > 125 {
+			e.t.Errorf("grant %s holds %d tokens, want about a hundred at most", id, k)
+		}
+	}
+	e.live(toks...)
+	gs, err := e.s.ListGrants(e.ctx, "c1", "")
+	e.must(err, "ListGrants")
+	if len(gs) != len(perGrant) {
+		e.t.Errorf("ListGrants = %d grants, want %d", len(gs), len(perGrant))
+	}
+	rev, err := e.s.RevokeClient(e.ctx, "c1")
+	e.wantRevocation(rev, err, storage.Revocation{Grants: len(perGrant), Tokens: n}, "RevokeClient")
+	e.dead(toks...)
+}
+
+func testIssueClientCredentialsRace(e *env) {
 	const n = 50
-	ids := make([]string, n)
+	toks := make([]storage.NewToken, n)
 	errs := race(n, func(i int) error {
-		g, err := e.s.ClientCredentialsGrant(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()})
-		ids[i] = g.ID
+		t := storage.Token{Kind: token.Access, ClientID: "c1", Scopes: scopes.PluginScopes(), IssuedAt: e.now(), ExpiresAt: e.now().Add(time.Hour)}
+		v, g, err := e.s.IssueClientCredentials(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()}, t)
+		t.GrantID = g.ID
+		toks[i] = storage.NewToken{Value: v, Token: t}
 		return err
 	})
 	for i, err := range errs {
 		if err != nil {
-			e.t.Errorf("goroutine %d: %v", i, err)
+			e.t.Fatalf("goroutine %d: %v", i, err)
 		}
 	}
-	for i := range ids {
-		if ids[i] != ids[0] {
-			e.t.Fatalf("concurrent ClientCredentialsGrant returned %s and %s, want one grant", ids[0], ids[i])
+	for i := range toks {
+		if toks[i].GrantID != toks[0].GrantID {
+			e.t.Fatalf("concurrent IssueClientCredentials used grants %s and %s, want one grant", toks[0].GrantID, toks[i].GrantID)
 		}
 	}
-	e.checkGrants("c1", "", storage.Grant{ID: ids[0]})
+	e.live(toks...)
+	e.checkGrants("c1", "", storage.Grant{ID: toks[0].GrantID})
 }
 
 func testExpiredTokensPruned(e *env) {
 	// A client-credentials grant lives on as long as it issues tokens; its
 	// expired tokens must not pile up.
-	g, err := e.s.ClientCredentialsGrant(e.ctx, storage.Grant{ID: token.NewID(), ClientID: "c1", Scopes: scopes.PluginScopes()})
-	e.must(err, "ClientCredentialsGrant")
 	const n, live = 600, 10
 	for range n {
-		e.issue(e.tok(token.Access, g, live*time.Minute))
+		e.cc("c1", scopes.PluginScopes(), live*time.Minute)
 		e.f.Clock.Advance(time.Minute)
 	}
 	if stored := e.countElements("hash"); stored > 4*live+64 {
@@ -845,4 +895,90 @@ func testNoRawSecretsAtRest(e *env) {
 			e.t.Errorf("a raw secret is stored in Redis: %.12s…", s)
 		}
 	}
+}
+
+// same marks toks to take the presented token's scopes, as RedeemChecked
+// stores them; their Scopes are set to want for the live checks.
+func same(want scopes.Set, toks ...storage.NewToken) []storage.NewToken {
+	for i := range toks {
+		toks[i].SameScopes = true
+		toks[i].Scopes = want
+	}
+	return toks
+}
+
+func (e *env) wantMismatch(err error, what, call string) {
+	e.t.Helper()
+	var m *storage.MismatchError
+	if !errors.As(err, &m) || m.What != what {
+		e.t.Errorf("%s: %v, want a MismatchError %q", call, err, what)
+	}
+}
+
+func testRedeemChecked(e *env) {
+	g := e.grant("c1", "w1", time.Time{})
+	code := e.code(g)
+	code.Scopes = narrower()
+	e.issue(code)
+	const verifierS256 = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" // e.code's challenge
+	ok := storage.Redemption{ClientID: "c1", RedirectURI: code.RedirectURI, Challenge: verifierS256}
+	for _, tc := range []struct {
+		what string
+		want storage.Redemption
+	}{
+		{"client_id", storage.Redemption{ClientID: "c2", RedirectURI: ok.RedirectURI, Challenge: verifierS256}},
+		{"redirect_uri", storage.Redemption{ClientID: "c1", RedirectURI: ok.RedirectURI + "x", Challenge: verifierS256}},
+		{"code_verifier_missing", storage.Redemption{ClientID: "c1", RedirectURI: ok.RedirectURI}},
+		{"code_verifier", storage.Redemption{ClientID: "c1", RedirectURI: ok.RedirectURI, Challenge: "x" + verifierS256[1:]}},
+	} {
+		_, _, err := e.s.RedeemChecked(e.ctx, code.Value, tc.want, same(scopes.Set{}, e.tok(token.Access, g, time.Hour))...)
+		e.wantMismatch(err, tc.what, "RedeemChecked with a bad "+tc.what)
+	}
+	e.live(code) // nothing consumed by the refusals
+	toks := same(code.Scopes, e.tok(token.Access, g, time.Hour), e.tok(token.Refresh, g, 24*time.Hour))
+	gg, set, err := e.s.RedeemChecked(e.ctx, code.Value, ok, toks...)
+	e.must(err, "RedeemChecked(code)")
+	if gg.ID != g.ID || gg.ClientID != "c1" || gg.WebsiteID != "w1" || set != code.Scopes {
+		e.t.Errorf("RedeemChecked = %+v, %s; want grant %s and the code's scopes %s", gg, set, g.ID, code.Scopes)
+	}
+	e.live(toks...)
+	e.dead(code)
+
+	// A refresh token: the client is checked; the new tokens take the
+	// presented refresh token's scopes.
+	refresh := toks[1]
+	_, _, err = e.s.RedeemChecked(e.ctx, refresh.Value, storage.Redemption{ClientID: "c2"}, same(scopes.Set{}, e.tok(token.Access, g, time.Hour))...)
+	e.wantMismatch(err, "client_id", "RedeemChecked(refresh) by another client")
+	next := same(code.Scopes, e.tok(token.Access, g, time.Hour), e.tok(token.Refresh, g, 24*time.Hour))
+	_, set, err = e.s.RedeemChecked(e.ctx, refresh.Value, storage.Redemption{ClientID: "c1"}, next...)
+	e.must(err, "RedeemChecked(refresh)")
+	if set != code.Scopes {
+		e.t.Errorf("RedeemChecked(refresh) scopes = %s, want %s", set, code.Scopes)
+	}
+	e.live(next...)
+	e.dead(refresh)
+
+	// Replays revoke the grant, as RedeemCode's and RotateRefresh's do.
+	_, _, err = e.s.RedeemChecked(e.ctx, refresh.Value, storage.Redemption{ClientID: "c1"}, same(scopes.Set{}, e.tok(token.Access, g, time.Hour))...)
+	e.wantErr(err, storage.ErrReplayed, "RedeemChecked of a used refresh token")
+	e.dead(next...)
+
+	// A code without PKCE: refused when PKCE is required or a verifier
+	// is sent.
+	g2 := e.grant("c1", "w1", time.Time{})
+	plain := e.code(g2)
+	plain.CodeChallenge, plain.CodeChallengeMethod = "", ""
+	e.issue(plain)
+	_, _, err = e.s.RedeemChecked(e.ctx, plain.Value, storage.Redemption{ClientID: "c1", RedirectURI: plain.RedirectURI, RequirePKCE: true},
+		same(scopes.Set{}, e.tok(token.Access, g2, time.Hour))...)
+	e.wantMismatch(err, "pkce_required", "RedeemChecked without PKCE when required")
+	_, _, err = e.s.RedeemChecked(e.ctx, plain.Value, storage.Redemption{ClientID: "c1", RedirectURI: plain.RedirectURI, Challenge: verifierS256},
+		same(scopes.Set{}, e.tok(token.Access, g2, time.Hour))...)
+	e.wantMismatch(err, "code_verifier_unexpected", "RedeemChecked with a verifier for a code without PKCE")
+	a := same(g2.Scopes, e.tok(token.Access, g2, time.Hour))
+	_, _, err = e.s.RedeemChecked(e.ctx, plain.Value, storage.Redemption{ClientID: "c1", RedirectURI: plain.RedirectURI}, a...)
+	e.must(err, "RedeemChecked(code without PKCE)")
+	e.live(a...)
+	_, _, err = e.s.RedeemChecked(e.ctx, e.tok(token.Access, g2, time.Hour).Value, storage.Redemption{ClientID: "c1"})
+	e.wantErr(err, storage.ErrNotFound, "RedeemChecked of an access token")
 }

@@ -10,39 +10,70 @@
 // store checks every expiry against its own clock as well, so a key
 // outliving its TTL by up to a second is never treated as live.)
 //
+// The store listens on no port and has no socket path: each connection of
+// the go-redis client is one end of a Unix socket pair whose other end
+// miniredis serves, so no other process or local user can connect to it,
+// read it or change it.
+//
 // Not for production: no persistence, no replication, one process.
 package embedded
 
 import (
+	"context"
 	"errors"
-	"fmt"
 	"log/slog"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 )
 
+// errStopped is what a connection attempt gets once the store is stopped.
+var errStopped = errors.New("embedded store: stopped")
+
 // Tick is how often Start moves TTLs forward.
 const Tick = time.Second
 
-// Start starts miniredis on 127.0.0.1 and a free port and returns a client
-// to it and a function that stops both (safe to call more than once; it
-// tolerates the client having been closed already, e.g. by the store's
-// Close). logger gets one WARN saying that data is lost on exit.
+// Start starts miniredis in process, without a listener, and returns a
+// client to it (connected through in-memory pipes) and a function that
+// stops both (safe to call more than once; it tolerates the client having
+// been closed already, e.g. by the store's Close). logger gets one WARN
+// saying that data is lost on exit.
 func Start(logger *slog.Logger) (redis.UniversalClient, func() error, error) {
-	return start(logger, Tick)
+	rdb, stop, _, err := start(logger, Tick)
+	return rdb, stop, err
 }
 
-func start(logger *slog.Logger, tick time.Duration) (redis.UniversalClient, func() error, error) {
+func start(logger *slog.Logger, tick time.Duration) (redis.UniversalClient, func() error, *miniredis.Miniredis, error) {
 	m := miniredis.NewMiniRedis()
-	if err := m.StartAddr("127.0.0.1:0"); err != nil {
-		return nil, nil, fmt.Errorf("embedded: start: %w", err)
+	// Dial starts miniredis without a listener; that first connection is
+	// not used.
+	first, err := m.Dial()
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	first.Close()
+	srv := m.Server()
+	var stopped atomic.Bool
+	rdb := redis.NewClient(&redis.Options{
+		Addr: "embedded", // a name for logs only: Dialer never uses it
+		Dialer: func(context.Context, string, string) (net.Conn, error) {
+			if stopped.Load() {
+				return nil, errStopped
+			}
+			c, s, err := connPair()
+			if err != nil {
+				return nil, err
+			}
+			srv.ServeConn(s)
+			return c, nil
+		},
+	})
 	logger.Warn("no Redis configured: using an embedded in-memory store; ALL DATA (clients, grants, tokens, audit trail) IS LOST WHEN THE PROCESS EXITS; configure --redis for anything but a trial",
-		slog.String("addr", m.Addr()))
+		slog.String("listener", "none (in-process pipes only; no other process can connect)"))
 
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -61,6 +92,7 @@ func start(logger *slog.Logger, tick time.Duration) (redis.UniversalClient, func
 		}
 	}()
 	closeFn := sync.OnceValue(func() error {
+		stopped.Store(true)
 		close(stop)
 		<-done
 		err := rdb.Close()
@@ -70,5 +102,5 @@ func start(logger *slog.Logger, tick time.Duration) (redis.UniversalClient, func
 		m.Close()
 		return err
 	})
-	return rdb, closeFn, nil
+	return rdb, closeFn, m, nil
 }

@@ -1,7 +1,8 @@
 // Package redistest starts real Redis servers for tests: a standalone
 // redis-server, or a three-master Redis Cluster. Each runs on 127.0.0.1 and
-// a free port, in a temporary directory, without persistence, and is
-// stopped by t.Cleanup.
+// a free port, in a temporary directory, without persistence (unless extra
+// arguments turn it on), and is stopped by t.Cleanup. A killed standalone
+// server can be restarted on the same port and directory.
 //
 // A missing redis-server or redis-cli fails the test (never skips it): the
 // conformance suite must run against real Redis. `make test` installs
@@ -44,9 +45,11 @@ type Server struct {
 	// Dir is the server's working directory (its log is Dir/redis.log).
 	Dir string
 
+	bin      string
+	args     []string // the full command line after bin, for Restart
 	cmd      *exec.Cmd
 	done     chan struct{} // closed when the process has exited
-	killOnce sync.Once
+	killOnce *sync.Once
 }
 
 // StartServer starts a standalone redis-server and returns its address.
@@ -91,37 +94,66 @@ func start(bin, dir string, extra []string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{
+	// Later arguments override earlier ones, so extra may turn
+	// persistence on ("--appendonly", "yes").
+	args := append([]string{
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no",
 		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log"),
+	}, extra...)
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, bin: bin, args: args}
+	if err := s.run(); err != nil {
+		return nil, err
 	}
-	cmd := exec.Command(bin, append(args, extra...)...)
-	cmd.Dir = dir
+	return s, nil
+}
+
+// run starts the process and waits until it answers PING (a server loading
+// its append-only file answers -LOADING until it is done).
+func (s *Server) run() error {
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Dir = s.Dir
 	setPdeathsig(cmd)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start redis-server: %w", err)
+		return fmt.Errorf("start redis-server: %w", err)
 	}
-	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Dir: dir, cmd: cmd, done: make(chan struct{})}
+	s.cmd, s.done, s.killOnce = cmd, make(chan struct{}), new(sync.Once)
+	done := s.done
 	go func() {
 		_ = cmd.Wait()
-		close(s.done)
+		close(done)
 	}()
 	deadline := time.Now().Add(startTimeout)
 	for {
 		select {
-		case <-s.done:
-			return nil, fmt.Errorf("redis-server on port %d exited at start: %s", port, s.logTail())
+		case <-done:
+			return fmt.Errorf("redis-server on %s exited at start: %s", s.Addr, s.logTail())
 		default:
 		}
 		if ping(s.Addr) == nil {
-			return s, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
 			s.Kill()
-			return nil, fmt.Errorf("redis-server on port %d did not answer PING within %v: %s", port, startTimeout, s.logTail())
+			return fmt.Errorf("redis-server on %s did not answer PING within %v: %s", s.Addr, startTimeout, s.logTail())
 		}
 		time.Sleep(5 * time.Millisecond) // bounded polling for process start
+	}
+}
+
+// Restart starts the server again after Kill, on the same port, directory
+// and arguments: with "--appendonly", "yes" it reloads its append-only file,
+// as a crashed production Redis would. It fails the test if the server is
+// still running or does not come back.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	select {
+	case <-s.done:
+	default:
+		t.Fatalf("redistest: Restart of %s while it is running (Kill it first)", s.Addr)
+	}
+	if err := s.run(); err != nil {
+		t.Fatalf("redistest: restart: %v", err)
 	}
 }
 
@@ -156,7 +188,7 @@ func (s *Server) logTail() string {
 }
 
 // Kill stops the server at once (SIGKILL) and waits for it to exit. Later
-// connections to Addr are refused. Kill is idempotent.
+// connections to Addr are refused until Restart. Kill is idempotent.
 func (s *Server) Kill() {
 	s.killOnce.Do(func() {
 		_ = s.cmd.Process.Kill()
@@ -213,4 +245,23 @@ func waitClusterOK(ctx context.Context, addr string) error {
 		case <-time.After(10 * time.Millisecond): // bounded polling
 		}
 	}
+}
+
+// Launch starts a redis-server like Start, for programs that are not tests
+// (the load tool): dir is its working directory, and the caller stops it
+// with Kill. It fails when redis-server is not installed.
+func Launch(dir string, args ...string) (*Server, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, errors.New(Missing)
+	}
+	var lastErr error
+	for range 3 { // a port found free can be taken before the server binds it
+		s, err := start(bin, dir, args)
+		if err == nil {
+			return s, nil
+		}
+		lastErr = err
+	}
+	return nil, lastErr
 }

@@ -1,6 +1,7 @@
 package webtest
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -53,9 +54,18 @@ func (f Form) Checkboxes(name string) (all, checked []string) {
 // FindForm returns the first form of page whose action is action.
 func FindForm(t testing.TB, page, action string) Form {
 	t.Helper()
+	f, err := ParseForm(page, action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// ParseForm is FindForm for programs that are not tests (the load tool).
+func ParseForm(page, action string) (Form, error) {
 	doc, err := html.Parse(strings.NewReader(page))
 	if err != nil {
-		t.Fatalf("parse HTML: %v", err)
+		return Form{}, fmt.Errorf("parse HTML: %w", err)
 	}
 	var found *Form
 	var walk func(n *html.Node, cur *Form)
@@ -89,9 +99,9 @@ func FindForm(t testing.TB, page, action string) Form {
 	}
 	walk(doc, nil)
 	if found == nil {
-		t.Fatalf("no form with action %q in page:\n%s", action, page)
+		return Form{}, fmt.Errorf("no form with action %q in page:\n%s", action, page)
 	}
-	return *found
+	return *found, nil
 }
 
 func attr(n *html.Node, key string) string {
