@@ -53,13 +53,19 @@ func (k keys) rate(key string) string {
 
 // Peek implements Limiter with redis_rate's GCRA at a cost of zero: the
 // script then stores nothing new and reports how many events would still
-// fit. One more fits when at least one remains.
+// fit. One more fits when at least one remains. While the store follows the
+// failure feed (FollowRateLimits, limiter_feed.go) it skips Redis for a key
+// that no instance has charged within its period.
 func (r *Redis) Peek(ctx context.Context, key string, limit Limit) (bool, time.Duration, error) {
 	if limit.IsZero() {
 		return true, 0, nil
 	}
+	rk := r.k.rate(key)
+	if !r.feed.needsPeek(rk, r.now()) {
+		return true, 0, nil // no failure anywhere within its period
+	}
 	rl := redis_rate.Limit{Rate: limit.Rate, Period: limit.Period, Burst: limit.Burst}
-	res, err := r.limiter().AllowN(ctx, r.k.rate(key), rl, 0)
+	res, err := r.limiter().AllowN(ctx, rk, rl, 0)
 	if err != nil {
 		return false, 0, unavailable("rate peek", err)
 	}
@@ -82,9 +88,13 @@ func (r *Redis) Charge(ctx context.Context, key string, limit Limit) (bool, time
 		return true, 0, nil
 	}
 	rl := redis_rate.Limit{Rate: limit.Rate, Period: limit.Period, Burst: limit.Burst}
-	res, err := r.limiter().AllowN(ctx, r.k.rate(key), rl, 1)
+	rk := r.k.rate(key)
+	res, err := r.limiter().AllowN(ctx, rk, rl, 1)
 	if err != nil {
 		return false, 0, unavailable("rate charge", err)
+	}
+	if err := r.announceFailure(ctx, rk, limit.Period); err != nil {
+		return false, 0, err
 	}
 	if res.Allowed > 0 {
 		return true, 0, nil

@@ -63,6 +63,7 @@ type Redis struct {
 	shards    shardCounts
 	cc        ccGrants
 	wait      ReplicaWait
+	feed      failureFeed
 }
 
 var _ Store = (*Redis)(nil)

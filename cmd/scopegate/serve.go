@@ -164,6 +164,15 @@ func serve(ctx context.Context, cfg ServeConfig, log *slog.Logger, stdout io.Wri
 		return fmt.Errorf("redis: %w", err)
 	}
 	defer stopFollowing()
+	// Rate limits ask Redis only about keys that failed recently anywhere
+	// (storage/limiter_feed.go); without the feed every request would pay
+	// a round trip for its limit check.
+	stopLimitFeed, err := store.FollowRateLimits(context.WithoutCancel(ctx))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("redis: %w", err)
+	}
+	defer stopLimitFeed()
 	w := web.New(web.Options{
 		Limits:         limits,
 		LeakedRate:     leakedRate,
