@@ -38,8 +38,9 @@ type Config struct {
 	// NegativeTTL bounds how long an "inactive" answer is reused (default
 	// 1 s, at most CacheTTL); negative disables negative caching.
 	NegativeTTL time.Duration
-	// CacheSize bounds the number of cached tokens (default 10000); the
-	// least recently used answer is dropped first.
+	// CacheSize bounds the number of cached tokens (default 10000); when it
+	// is full, the oldest answer not used since the last eviction pass goes
+	// first (second-chance, an approximation of least-recently-used).
 	CacheSize int
 	// Realm is the RFC 6750 realm in WWW-Authenticate (default "api").
 	Realm string
