@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // The failure feed keeps the rate limits off the success path.
@@ -107,52 +105,21 @@ func (r *Redis) announceFailure(ctx context.Context, rk string, period time.Dura
 // failed recently. It returns once the subscription is confirmed. Without
 // it, Peek always asks Redis.
 func (r *Redis) FollowRateLimits(ctx context.Context) (stop func(), err error) {
-	ps := r.rdb.Subscribe(ctx, r.k.rateFailures())
-	if _, err := ps.ReceiveTimeout(ctx, subscribeTimeout); err != nil {
-		_ = ps.Close()
-		return nil, unavailable("subscribe to rate-limit failures", err)
+	stop, err = r.follow(ctx, r.k.rateFailures(), "rate-limit failures", func(payload string) {
+		rk, ms, found := strings.Cut(payload, " ")
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if !found || err != nil || n <= 0 {
+			return
+		}
+		r.feed.markHot(rk, min(time.Duration(n)*time.Millisecond, maxFeedPeriod), r.now())
+	}, func() {
+		// Failures may have been missed: every key is hot for the longest
+		// period we use.
+		r.feed.setLive(true, r.now().Add(time.Hour))
+	}, func() { r.feed.setLive(false, time.Time{}) })
+	if err != nil {
+		return nil, err
 	}
 	r.feed.setLive(true, time.Time{})
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	ch := ps.ChannelWithSubscriptions()
-	go func() {
-		defer close(done)
-		defer ps.Close()
-		defer r.feed.setLive(false, time.Time{})
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case m, ok := <-ch:
-				if !ok {
-					return
-				}
-				switch m := m.(type) {
-				case *redis.Message:
-					rk, ms, found := strings.Cut(m.Payload, " ")
-					n, err := strconv.ParseInt(ms, 10, 64)
-					if !found || err != nil || n <= 0 {
-						continue
-					}
-					period := min(time.Duration(n)*time.Millisecond, maxFeedPeriod)
-					r.feed.markHot(rk, period, r.now())
-				case *redis.Subscription:
-					// A confirmation after the first one is a
-					// re-subscription: failures may have been missed, so
-					// every key is hot for the longest period we use.
-					if m.Kind == "subscribe" {
-						r.feed.setLive(true, r.now().Add(time.Hour))
-					}
-				}
-			}
-		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			cancel()
-			<-done
-		})
-	}, nil
+	return stop, nil
 }

@@ -27,10 +27,24 @@ const subscribeTimeout = 10 * time.Second
 // reconnects and re-subscribes on its own), so messages may have been
 // missed. onChange runs on one goroutine and must not block for long.
 func (r *Redis) SubscribeClientChanges(ctx context.Context, onChange func(clientID string)) (stop func(), err error) {
-	ps := r.rdb.Subscribe(ctx, r.k.clientChanges())
+	return r.follow(ctx, r.k.clientChanges(), "client changes", func(payload string) {
+		if validID(payload) {
+			onChange(payload)
+		}
+	}, func() { onChange("") })
+}
+
+// follow subscribes to channel until ctx is done or stop is called (stop
+// waits for the last callback to return), returning once the subscription
+// is confirmed. onMessage gets each payload; onResubscribe is called when
+// go-redis re-established a lost subscription, so messages may have been
+// missed. Both run on one goroutine and must not block for long. onEnd, if
+// set, runs when following stops.
+func (r *Redis) follow(ctx context.Context, channel, what string, onMessage func(payload string), onResubscribe func(), onEnd ...func()) (stop func(), err error) {
+	ps := r.rdb.Subscribe(ctx, channel)
 	if _, err := ps.ReceiveTimeout(ctx, subscribeTimeout); err != nil { // the subscription's confirmation
 		_ = ps.Close()
-		return nil, unavailable("subscribe to client changes", err)
+		return nil, unavailable("subscribe to "+what, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -38,6 +52,9 @@ func (r *Redis) SubscribeClientChanges(ctx context.Context, onChange func(client
 	go func() {
 		defer close(done)
 		defer ps.Close()
+		for _, f := range onEnd {
+			defer f()
+		}
 		for {
 			select {
 			case <-ctx.Done():
@@ -48,13 +65,11 @@ func (r *Redis) SubscribeClientChanges(ctx context.Context, onChange func(client
 				}
 				switch m := m.(type) {
 				case *redis.Message:
-					if validID(m.Payload) {
-						onChange(m.Payload)
-					}
+					onMessage(m.Payload)
 				case *redis.Subscription:
 					// A confirmation after the first one is a re-subscription.
 					if m.Kind == "subscribe" {
-						onChange("")
+						onResubscribe()
 					}
 				}
 			}
