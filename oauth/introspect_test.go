@@ -1,37 +1,17 @@
 package oauth
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/redistest"
 	"github.com/scopegate/scopegate/storage/token"
 )
-
-// countHook counts the commands a go-redis client sends.
-type countHook struct{ n atomic.Int64 }
-
-func (h *countHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *countHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (h *countHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
 
 // TestIntrospectCallers: only authenticated resource-server clients may
 // introspect (RFC 7662 §2.1).
@@ -102,12 +82,12 @@ func TestIntrospectActive(t *testing.T) {
 
 	// DESIGN.md: introspection costs one round trip to Redis (the client
 	// record is cached).
-	hook := &countHook{}
+	hook := &redistest.Counter{}
 	e.rdb.AddHook(hook)
 	if in, err := e.p.IntrospectToken(e.ctx, tok.AccessToken); err != nil || !in.Active {
 		t.Fatalf("IntrospectToken = %+v, %v", in, err)
 	}
-	if n := hook.n.Load(); n != 1 {
+	if n := hook.Commands.Load(); n != 1 {
 		t.Errorf("introspecting an active token cost %d Redis commands, want 1", n)
 	}
 
@@ -127,7 +107,7 @@ func TestIntrospectActive(t *testing.T) {
 // checks only the expiry, not the client's status.
 func TestIntrospectInactive(t *testing.T) {
 	e := newEnv(t)
-	hook := &countHook{}
+	hook := &redistest.Counter{}
 	e.rdb.AddHook(hook)
 	tok := e.codeFlow(confID)
 	code, _ := e.codeFor(confID)
@@ -143,7 +123,7 @@ func TestIntrospectInactive(t *testing.T) {
 		code, // a code is never a bearer token: rejected by its prefix
 	}
 	for _, m := range malformed {
-		before := hook.n.Load()
+		before := hook.Commands.Load()
 		if e.active(m) {
 			t.Errorf("%q introspects active", m)
 		}
@@ -151,7 +131,7 @@ func TestIntrospectInactive(t *testing.T) {
 		if err != nil || in.Active {
 			t.Errorf("IntrospectToken(%q) = %+v, %v", m, in, err)
 		}
-		if n := hook.n.Load() - before; n != 0 {
+		if n := hook.Commands.Load() - before; n != 0 {
 			t.Errorf("malformed %q cost %d storage commands, want 0", m, n)
 		}
 	}

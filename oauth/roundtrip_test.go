@@ -1,32 +1,12 @@
 package oauth
 
 import (
-	"context"
 	"net/http"
 	"net/url"
-	"sync/atomic"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/scopegate/scopegate/storage/redistest"
 )
-
-// roundTrips counts the commands and pipelines a go-redis client sends:
-// each is one round trip.
-type roundTrips struct{ n atomic.Int64 }
-
-func (h *roundTrips) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (h *roundTrips) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.n.Add(1)
-		return next(ctx, cmds)
-	}
-}
 
 // TestHotPathRoundTrips counts the Redis round trips of a warm request on
 // the paths resource servers and plugins call all the time: a
@@ -34,7 +14,7 @@ func (h *roundTrips) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 // refresh cost one each; nothing (no audit append) follows.
 func TestHotPathRoundTrips(t *testing.T) {
 	e := newEnv(t)
-	h := &roundTrips{}
+	h := &redistest.Counter{}
 	e.rdb.AddHook(h)
 	cc := url.Values{"grant_type": {"client_credentials"}, "scope": {"bucket:url:read"}}
 	// Warm: the scripts are loaded, the clients cached, the grant created.
@@ -74,9 +54,9 @@ func TestHotPathRoundTrips(t *testing.T) {
 		if tc.setup != nil {
 			tc.setup()
 		}
-		before := h.n.Load()
+		before := h.RoundTrips.Load()
 		tc.call()
-		if got := h.n.Load() - before; got != 1 {
+		if got := h.RoundTrips.Load() - before; got != 1 {
 			t.Errorf("%s: %d Redis round trips, want 1", tc.name, got)
 		}
 	}

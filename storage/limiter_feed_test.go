@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,23 +10,6 @@ import (
 
 	"github.com/scopegate/scopegate/storage/redistest"
 )
-
-// cmdCounter counts the commands a client sends (pub/sub traffic aside).
-type cmdCounter struct{ n atomic.Int64 }
-
-func (c *cmdCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
-func (c *cmdCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.n.Add(1)
-		return next(ctx, cmd)
-	}
-}
-func (c *cmdCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(int64(len(cmds)))
-		return next(ctx, cmds)
-	}
-}
 
 // TestRateLimitFailureFeed: an instance following the failure feed asks
 // Redis nothing to admit a key that never failed (the success path stays
@@ -46,7 +28,7 @@ func TestRateLimitFailureFeed(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
-	var bCmds, cCmds cmdCounter
+	var bCmds, cCmds redistest.Counter
 	a, b, c := newStore(nil), newStore(&bCmds), newStore(&cCmds)
 	for name, s := range map[string]*Redis{"a": a, "b": b} {
 		stop, err := s.FollowRateLimits(ctx)
@@ -57,21 +39,21 @@ func TestRateLimitFailureFeed(t *testing.T) {
 	}
 	lim := PerMinute(3)
 
-	before := bCmds.n.Load()
+	before := bCmds.Commands.Load()
 	for range 10 {
 		if ok, _, err := b.Peek(ctx, "oauth_addr:192.0.2.1", lim); !ok || err != nil {
 			t.Fatalf("cold key: Peek = %v, %v; want allowed", ok, err)
 		}
 	}
-	if got := bCmds.n.Load() - before; got != 0 {
+	if got := bCmds.Commands.Load() - before; got != 0 {
 		t.Fatalf("following instance sent %d commands to admit a key that never failed; want 0", got)
 	}
 
-	before = cCmds.n.Load()
+	before = cCmds.Commands.Load()
 	if ok, _, err := c.Peek(ctx, "oauth_addr:192.0.2.1", lim); !ok || err != nil {
 		t.Fatalf("not following: Peek = %v, %v; want allowed", ok, err)
 	}
-	if cCmds.n.Load() == before {
+	if cCmds.Commands.Load() == before {
 		t.Fatal("an instance not following the feed admitted a key without asking Redis")
 	}
 
