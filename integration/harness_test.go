@@ -45,11 +45,8 @@ const adminToken = "it-admin-token-0123456789abcdefghijklmnopqrstuv"
 
 // server is one running `scopegate serve` process.
 type server struct {
-	URL      string
+	*proc
 	RedisURL string
-	cmd      *exec.Cmd
-	mu       sync.Mutex
-	out      bytes.Buffer
 }
 
 // startServer starts a real redis-server, persistent as the README asks
@@ -63,42 +60,59 @@ func startServer(t *testing.T, extra ...string) *server {
 // servers on one Redis act as instances of one deployment.
 func startServerOn(t testing.TB, redisURL string, extra ...string) *server {
 	t.Helper()
-	s := &server{RedisURL: redisURL}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--redis", redisURL, "--admin-token", adminToken}, extra...)
-	s.cmd = exec.Command(binary, args...)
-	s.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	stdout, err := s.cmd.StdoutPipe()
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	return &server{proc: startProc(t, "scopegate", env, args, regexp.MustCompile(`^scopegate: listening on (http://\S+)`)), RedisURL: redisURL}
+}
+
+// proc is one running process of the built binary: its command, what it
+// wrote to stderr, and the URL it announced on stdout.
+type proc struct {
+	URL string
+	cmd *exec.Cmd
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+// startProc starts the binary with args and env, waits (30 s at most) for
+// the stdout line listening matches (its one group is the URL), and stops
+// the process at cleanup: SIGINT, then SIGKILL after 10 s. The log is
+// shown when the test failed.
+func startProc(t testing.TB, name string, env, args []string, listening *regexp.Regexp) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(binary, args...)}
+	p.cmd.Env = env
+	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.cmd.Stderr = writerFunc(func(p []byte) (int, error) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.out.Write(p)
+	p.cmd.Stderr = writerFunc(func(b []byte) (int, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.out.Write(b)
 	})
-	if err := s.cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = s.cmd.Process.Signal(os.Interrupt)
+		_ = p.cmd.Process.Signal(os.Interrupt)
 		done := make(chan error, 1)
-		go func() { done <- s.cmd.Wait() }()
+		go func() { done <- p.cmd.Wait() }()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
-			_ = s.cmd.Process.Kill()
+			_ = p.cmd.Process.Kill()
 			<-done
 		}
 		if t.Failed() {
-			t.Logf("scopegate log:\n%s", s.log())
+			t.Logf("%s log:\n%s", name, p.log())
 		}
 	})
 	found := make(chan string, 1)
 	go func() {
-		re := regexp.MustCompile(`^scopegate: listening on (http://\S+)`)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 			}
 		}
@@ -107,19 +121,19 @@ func startServerOn(t testing.TB, redisURL string, extra ...string) *server {
 	select {
 	case u, ok := <-found:
 		if !ok {
-			t.Fatalf("scopegate exited before listening:\n%s", s.log())
+			t.Fatalf("%s exited before listening:\n%s", name, p.log())
 		}
-		s.URL = u
+		p.URL = u
 	case <-time.After(30 * time.Second):
-		t.Fatalf("scopegate did not start within 30s:\n%s", s.log())
+		t.Fatalf("%s did not start within 30s:\n%s", name, p.log())
 	}
-	return s
+	return p
 }
 
-func (s *server) log() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.String()
+func (p *proc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
 }
 
 type writerFunc func([]byte) (int, error)

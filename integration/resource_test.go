@@ -10,76 +10,24 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // demoAPI is one running `scopegate demo-api` process: the demo REST API,
 // protected by package resource, introspecting at a running server.
-type demoAPI struct {
-	URL string
-	mu  sync.Mutex
-	out bytes.Buffer
-}
-
-func (d *demoAPI) log() string { d.mu.Lock(); defer d.mu.Unlock(); return d.out.String() }
+type demoAPI struct{ *proc }
 
 // startDemoAPI starts `scopegate demo-api` against s as resource server rs.
 // The secret goes through the environment, as the README advises.
 func startDemoAPI(t *testing.T, s *server, rs client, extra ...string) *demoAPI {
 	t.Helper()
-	d := &demoAPI{}
 	args := append([]string{"demo-api", "--api-addr", "127.0.0.1:0", "--introspection-url", s.URL + "/oauth/introspect",
 		"--api-client-id", rs.ID}, extra...)
-	cmd := exec.Command(binary, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "SCOPEGATE_API_CLIENT_SECRET=" + rs.Secret}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = writerFunc(func(p []byte) (int, error) { d.mu.Lock(); defer d.mu.Unlock(); return d.out.Write(p) })
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("demo-api log:\n%s", d.log())
-		}
-	})
-	found := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`^scopegate demo-api: listening on (http://\S+)`)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-		close(found)
-	}()
-	select {
-	case u, ok := <-found:
-		if !ok {
-			t.Fatalf("demo-api exited before listening:\n%s", d.log())
-		}
-		d.URL = u
-	case <-time.After(30 * time.Second):
-		t.Fatalf("demo-api did not start within 30s:\n%s", d.log())
-	}
-	return d
+	env := []string{"PATH=" + os.Getenv("PATH"), "SCOPEGATE_API_CLIENT_SECRET=" + rs.Secret}
+	return &demoAPI{startProc(t, "demo-api", env, args, regexp.MustCompile(`^scopegate demo-api: listening on (http://\S+)`))}
 }
 
 // apiAnswer is what the demo API said.
