@@ -250,13 +250,7 @@ func TestClusterInstancesAndFailover(t *testing.T) {
 		}
 	}
 	control, victims := onTarget[20], onTarget[:20]
-	var revoked []string
-	for _, g := range victims {
-		if m := b.adminRevoke(t, "grant_id", g.grant); m["grants"] != 1.0 || m["durable"] != true {
-			t.Fatalf("revoke grant %s: %v (want durable: a replica acknowledged)", g.grant, m)
-		}
-		revoked = append(revoked, g.token)
-	}
+	revoked := revokeDurably(t, b, victims)
 	// Kill the primary right after the last revocation returned.
 	killed := time.Now()
 	target.Kill()
@@ -272,21 +266,8 @@ func TestClusterInstancesAndFailover(t *testing.T) {
 	back := untilActive(t, a, rs, control.token, killed, 30*time.Second)
 	backB := untilActive(t, b, rs, control.token, killed, 30*time.Second)
 	close(stop)
-	n, bad := watched()
-	if len(bad) > 0 {
-		t.Fatalf("during the failover %d of %d introspections went wrong, first: %s", len(bad), n, bad[0])
-	}
-	resurrected := 0
-	for _, g := range victims {
-		for _, s := range []*server{a, b} {
-			if active(s.introspect(t, rs, g.token)) {
-				resurrected++
-			}
-		}
-	}
-	if resurrected != 0 {
-		t.Fatalf("%d revoked tokens active again after the failover", resurrected)
-	}
+	n := mustWatchClean(t, watched)
+	assertNoneResurrected(t, []*server{a, b}, rs, victims)
 	t.Logf("cluster failover: killed primary %s; replica promoted after %v; 200 again on A after %v, on B after %v; %d introspections during the switch, none wrong; 0 of 20 revocations resurrected",
 		target.Addr, promoted.Round(time.Millisecond), back.Round(time.Millisecond), backB.Round(time.Millisecond), n)
 }
@@ -308,13 +289,7 @@ func TestSentinelFailover(t *testing.T) {
 		gs = append(gs, newGrant(t, a, rs, i))
 	}
 	control, victims := gs[20], gs[:20]
-	var revoked []string
-	for _, g := range victims {
-		if m := b.adminRevoke(t, "grant_id", g.grant); m["grants"] != 1.0 || m["durable"] != true {
-			t.Fatalf("revoke grant %s: %v (want durable: the replica acknowledged)", g.grant, m)
-		}
-		revoked = append(revoked, g.token)
-	}
+	revoked := revokeDurably(t, b, victims)
 	killed := time.Now()
 	sn.Primary.Kill()
 
@@ -323,26 +298,13 @@ func TestSentinelFailover(t *testing.T) {
 	back := untilActive(t, a, rs, control.token, killed, 60*time.Second)
 	backB := untilActive(t, b, rs, control.token, killed, 60*time.Second)
 	close(stop)
-	n, bad := watched()
-	if len(bad) > 0 {
-		t.Fatalf("during the failover %d of %d introspections went wrong, first: %s", len(bad), n, bad[0])
-	}
+	n := mustWatchClean(t, watched)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := sn.WaitPrimaryIs(ctx, sn.Replica.Addr); err != nil {
 		t.Fatal(err)
 	}
-	resurrected := 0
-	for _, g := range victims {
-		for _, s := range []*server{a, b} {
-			if active(s.introspect(t, rs, g.token)) {
-				resurrected++
-			}
-		}
-	}
-	if resurrected != 0 {
-		t.Fatalf("%d revoked tokens active again after the failover", resurrected)
-	}
+	assertNoneResurrected(t, []*server{a, b}, rs, victims)
 	// The new primary has no replica left: a revocation is in force but
 	// reported not durable, and /readyz says degraded.
 	if m := a.adminRevoke(t, "grant_id", control.grant); m["grants"] != 1.0 || m["durable"] != false {
@@ -427,5 +389,46 @@ func BenchmarkClusterIntrospection(b *testing.B) {
 				b.Fatalf("%d of %d introspections failed", f, b.N)
 			}
 		})
+	}
+}
+
+// revokeDurably revokes each grant through s and demands a replica's
+// acknowledgement; it returns the grants' access tokens.
+func revokeDurably(t *testing.T, s *server, gs []grantToken) []string {
+	t.Helper()
+	var revoked []string
+	for _, g := range gs {
+		if m := s.adminRevoke(t, "grant_id", g.grant); m["grants"] != 1.0 || m["durable"] != true {
+			t.Fatalf("revoke grant %s: %v (want durable: a replica acknowledged)", g.grant, m)
+		}
+		revoked = append(revoked, g.token)
+	}
+	return revoked
+}
+
+// mustWatchClean ends a watchIntrospection and fails the test if any
+// introspection during the switch went wrong; it returns how many ran.
+func mustWatchClean(t *testing.T, watched func() (int, []string)) int {
+	t.Helper()
+	n, bad := watched()
+	if len(bad) > 0 {
+		t.Fatalf("during the failover %d of %d introspections went wrong, first: %s", len(bad), n, bad[0])
+	}
+	return n
+}
+
+// assertNoneResurrected: no revoked grant's token is active on any server.
+func assertNoneResurrected(t *testing.T, servers []*server, rs client, gs []grantToken) {
+	t.Helper()
+	resurrected := 0
+	for _, g := range gs {
+		for _, s := range servers {
+			if active(s.introspect(t, rs, g.token)) {
+				resurrected++
+			}
+		}
+	}
+	if resurrected != 0 {
+		t.Fatalf("%d revoked tokens active again after the failover", resurrected)
 	}
 }
