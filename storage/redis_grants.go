@@ -659,19 +659,7 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 	if err != nil {
 		return err
 	}
-	// A used code is remembered at least UsedCodeRetention; a used refresh
-	// token until its own expiry but at most UsedRefreshRetention. The
-	// grant is kept as long.
-	keep, keepCap := time.Time{}, time.Time{}
-	if kind == token.Code {
-		keep = now.Add(UsedCodeRetention)
-	} else {
-		keepCap = now.Add(UsedRefreshRetention)
-	}
-	newExp := p.newExpiry
-	if keep.After(newExp) {
-		newExp = keep
-	}
+	keep, keepCap, newExp := usedRetention(kind, now, p.newExpiry)
 	h := token.Hash(value)
 	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
 		return err
@@ -705,16 +693,7 @@ func (r *Redis) RedeemChecked(ctx context.Context, value string, want Redemption
 	if err != nil {
 		return Grant{}, scopes.Set{}, err
 	}
-	keep, keepCap := time.Time{}, time.Time{}
-	if kind == token.Code {
-		keep = now.Add(UsedCodeRetention)
-	} else {
-		keepCap = now.Add(UsedRefreshRetention)
-	}
-	newExp := p.newExpiry
-	if keep.After(newExp) {
-		newExp = keep
-	}
+	keep, keepCap, newExp := usedRetention(kind, now, p.newExpiry)
 	h := token.Hash(value)
 	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
 		return Grant{}, scopes.Set{}, err
@@ -955,4 +934,21 @@ func msArg(t time.Time) int64 {
 		return 0
 	}
 	return max(0, min(t.UnixMilli(), maxMillis))
+}
+
+// usedRetention says how long a consumed code or refresh token is
+// remembered as used: a code at least UsedCodeRetention (keep); a refresh
+// token until its own expiry but at most UsedRefreshRetention (keepCap).
+// The grant is kept as long: newExp is expiry extended to keep.
+func usedRetention(kind token.Kind, now, expiry time.Time) (keep, keepCap, newExp time.Time) {
+	if kind == token.Code {
+		keep = now.Add(UsedCodeRetention)
+	} else {
+		keepCap = now.Add(UsedRefreshRetention)
+	}
+	newExp = expiry
+	if keep.After(newExp) {
+		newExp = keep
+	}
+	return keep, keepCap, newExp
 }
