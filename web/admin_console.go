@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	adminsvc "github.com/scopegate/scopegate/oauth/admin"
 	"github.com/scopegate/scopegate/storage"
 )
 
@@ -15,9 +16,9 @@ import (
 // (/admin/clients), the audit timeline (/admin/audit), beside the review
 // queue. Server-rendered like the review page, behind the same admin
 // session; every POST carries the session's CSRF field and passes the
-// cross-origin guard. Every action calls the same function as the admin
-// API (revokeBy, setClientStatus, changeClientMaximum, rotateClientSecret,
-// deleteClientAll), so it is checked and audited the same way.
+// cross-origin guard. Every action calls the same service method
+// (oauth/admin) as the admin API, so it is checked and audited the same
+// way.
 
 // consoleData is what the console templates get, beyond pageData.
 type consoleData struct {
@@ -93,28 +94,31 @@ func (a *admin) begin(c *gin.Context, title string) (consoleData, bool) {
 }
 
 // consoleFail answers a failed action or read with an error page: the
-// same cases as the API's storageFail, in words.
+// same cases as the API's fail, in words. what names the record when the
+// error does not.
 func (a *admin) consoleFail(c *gin.Context, d consoleData, err error, what string) {
-	var shape errShape
-	var missing missingError
+	var e *adminsvc.Error
+	if errors.As(err, &e) && e.What != "" {
+		what = e.What
+	}
 	status, msg := http.StatusInternalServerError, "Internal error; the server log has the cause."
 	switch {
-	case errors.As(err, &shape):
-		parts := make([]string, 0, len(shape))
-		for k, v := range shape {
+	case errors.Is(err, adminsvc.ErrNotAToken):
+		status, msg = http.StatusBadRequest, "That is not a scopegate token (sga_, sgr_ or sgc_ followed by 71 characters with a valid checksum). Nothing was revoked."
+	case errors.Is(err, adminsvc.ErrInvalid) && len(e.Fields) > 0:
+		parts := make([]string, 0, len(e.Fields))
+		for k, v := range e.Fields {
 			parts = append(parts, k+" "+v)
 		}
 		sort.Strings(parts)
 		status, msg = http.StatusBadRequest, "Not changed: "+strings.Join(parts, "; ")+"."
-	case errors.Is(err, errNotAToken):
-		status, msg = http.StatusBadRequest, "That is not a scopegate token (sga_, sgr_ or sgc_ followed by 71 characters with a valid checksum). Nothing was revoked."
-	case errors.Is(err, errPublicClient):
+	case errors.Is(err, adminsvc.ErrInvalid):
+		status, msg = http.StatusBadRequest, "Not changed: "+e.Description+"."
+	case errors.Is(err, adminsvc.ErrPublicClient):
 		status, msg = http.StatusConflict, "Public clients have no secret to rotate."
-	case errors.As(err, &missing):
-		status, msg = http.StatusNotFound, "No such "+missing.what+"."
-	case errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, adminsvc.ErrNotFound):
 		status, msg = http.StatusNotFound, "No such "+what+"."
-	case errors.Is(err, storage.ErrConflict):
+	case errors.Is(err, adminsvc.ErrConflict):
 		status, msg = http.StatusConflict, "Someone changed it at the same time; reload and try again."
 	case errors.Is(err, storage.ErrUnavailable):
 		c.Header("Retry-After", "1")
@@ -132,13 +136,13 @@ func (a *admin) overview(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	rs, err := a.store.ListPendingReviews(ctx)
+	rs, err := a.svc.ListReviews(ctx, adminsvc.ReviewsPending, "")
 	if err != nil {
 		a.consoleFail(c, d, err, "review")
 		return
 	}
 	d.Pending = len(rs)
-	cs, err := a.store.ListClients(ctx)
+	cs, err := a.svc.ListClients(ctx)
 	if err != nil {
 		a.consoleFail(c, d, err, "client")
 		return
@@ -150,8 +154,8 @@ func (a *admin) overview(c *gin.Context) {
 	}
 	sort.Slice(d.Suspended, func(i, j int) bool { return d.Suspended[i].Name < d.Suspended[j].Name })
 	var revs []storage.Event
-	for _, kind := range []string{"revoke.token", "revoke.grant", "revoke.client", "revoke.website", "client.deleted"} {
-		evs, err := a.store.ListEvents(ctx, storage.EventFilter{Kind: kind, Limit: 10})
+	for _, kind := range []string{storage.KindRevokeToken, storage.KindRevokeGrant, storage.KindRevokeClient, storage.KindRevokeWebsite, storage.KindClientDeleted} {
+		evs, err := a.svc.Events(ctx, storage.EventFilter{Kind: kind, Limit: 10})
 		if err != nil {
 			a.consoleFail(c, d, err, "event")
 			return
@@ -159,7 +163,7 @@ func (a *admin) overview(c *gin.Context) {
 		revs = append(revs, evs...)
 	}
 	d.Revocations = newestEvents(revs, 10)
-	leaks, err := a.store.ListEvents(ctx, storage.EventFilter{Kind: "grant.revoked", Limit: 100})
+	leaks, err := a.svc.Events(ctx, storage.EventFilter{Kind: storage.KindGrantRevoked, Limit: 100})
 	if err != nil {
 		a.consoleFail(c, d, err, "event")
 		return

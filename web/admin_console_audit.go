@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	adminsvc "github.com/scopegate/scopegate/oauth/admin"
 	"github.com/scopegate/scopegate/storage"
 )
 
@@ -56,10 +57,10 @@ func (a *admin) auditPage(c *gin.Context) {
 	api.Set("limit", strconv.Itoa(auditPageSize))
 	filter, bad := auditFilter(api)
 	if len(bad) > 0 {
-		a.consoleFail(c, d, errShape(bad), "event")
+		a.consoleFail(c, d, adminsvc.Invalid(bad), "event")
 		return
 	}
-	evs, err := a.store.ListEvents(c.Request.Context(), filter)
+	evs, err := a.svc.Events(c.Request.Context(), filter)
 	if err != nil {
 		a.consoleFail(c, d, err, "event")
 		return

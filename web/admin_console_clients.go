@@ -7,9 +7,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	adminsvc "github.com/scopegate/scopegate/oauth/admin"
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/web/adminapi"
@@ -81,7 +83,7 @@ func (a *admin) clientsPage(c *gin.Context) {
 		d.Query = d.Query[:200]
 	}
 	ctx := c.Request.Context()
-	cs, err := a.store.ListClients(ctx)
+	cs, err := a.svc.ListClients(ctx)
 	if err != nil {
 		a.consoleFail(c, d, err, "client")
 		return
@@ -104,7 +106,7 @@ func (a *admin) clientsPage(c *gin.Context) {
 			d.More = true
 			break
 		}
-		gs, err := a.store.ListGrants(ctx, cl.ID, "")
+		gs, err := a.svc.ListGrants(ctx, cl.ID, "")
 		if err != nil {
 			a.consoleFail(c, d, err, "grant")
 			return
@@ -123,26 +125,26 @@ func (a *admin) clientPage(c *gin.Context) {
 	}
 	id := c.Param("id")
 	if !validRef(id) {
-		a.consoleFail(c, d, missingError{what: "client"}, "client")
+		a.consoleFail(c, d, adminsvc.NotFound("client"), "client")
 		return
 	}
 	ctx := c.Request.Context()
-	cl, err := a.store.GetClient(ctx, id)
+	cl, err := a.svc.GetClient(ctx, id)
 	if err != nil {
 		a.consoleFail(c, d, err, "client")
 		return
 	}
-	rs, err := a.store.ListReviews(ctx, id)
+	rs, err := a.svc.ListReviews(ctx, adminsvc.ReviewsAll, id)
 	if err != nil {
 		a.consoleFail(c, d, err, "review")
 		return
 	}
-	gs, err := a.store.ListGrants(ctx, id, "")
+	gs, err := a.svc.ListGrants(ctx, id, "")
 	if err != nil {
 		a.consoleFail(c, d, err, "grant")
 		return
 	}
-	evs, err := a.store.ListEvents(ctx, storage.EventFilter{ClientID: id, Limit: 10})
+	evs, err := a.svc.Events(ctx, storage.EventFilter{ClientID: id, Limit: 10})
 	if err != nil {
 		a.consoleFail(c, d, err, "event")
 		return
@@ -193,7 +195,7 @@ var doneNotices = map[string]string{
 
 // graceChoices are the rotate form's grace periods, in seconds (the
 // template offers the same).
-var graceChoices = []int{0, 3600, 86400, maxGraceSeconds}
+var graceChoices = []int{0, 3600, 86400, int(adminsvc.MaxGrace / time.Second)}
 
 // clientAction is POST /admin/clients/:id/{suspend,resume,maximum,rotate,
 // revoke,delete}, each calling the admin API's own function.
@@ -204,18 +206,18 @@ func (a *admin) clientAction(c *gin.Context) {
 	}
 	id := c.Param("id")
 	if !validRef(id) {
-		a.consoleFail(c, d, missingError{what: "client"}, "client")
+		a.consoleFail(c, d, adminsvc.NotFound("client"), "client")
 		return
 	}
-	f := c.Request.PostForm
+	ctx, f := c.Request.Context(), c.Request.PostForm
 	back := "/admin/clients/" + id
 	switch action := path.Base(c.FullPath()); action {
 	case "suspend", "resume":
-		st, kind := storage.Suspended, "client.suspended"
+		set := a.svc.Suspend
 		if action == "resume" {
-			st, kind = storage.Active, "client.resumed"
+			set = a.svc.Resume
 		}
-		if _, err := a.setClientStatus(c, id, st, kind); err != nil {
+		if _, err := set(ctx, actor(c), id); err != nil {
 			a.consoleFail(c, d, err, "client")
 			return
 		}
@@ -226,7 +228,7 @@ func (a *admin) clientAction(c *gin.Context) {
 		if len(keep) > 70 {
 			keep = keep[:70]
 		}
-		if _, err := a.changeClientMaximum(c, id, keep, narrowTo); err != nil {
+		if _, err := a.svc.SetMaximum(ctx, actor(c), id, keep); err != nil {
 			a.consoleFail(c, d, err, "client")
 			return
 		}
@@ -234,20 +236,20 @@ func (a *admin) clientAction(c *gin.Context) {
 	case "rotate":
 		grace, err := strconv.Atoi(f.Get("grace_seconds"))
 		if err != nil || !slices.Contains(graceChoices, grace) {
-			a.consoleFail(c, d, errShape{"grace_seconds": "must be one of the offered grace periods"}, "client")
+			a.consoleFail(c, d, adminsvc.Invalid(map[string]string{"grace_seconds": "must be one of the offered grace periods"}), "client")
 			return
 		}
-		secret, until, _, err := a.rotateClientSecret(c, id, grace)
+		r, err := a.svc.RotateSecret(ctx, actor(c), id, time.Duration(grace)*time.Second)
 		if err != nil {
 			a.consoleFail(c, d, err, "client")
 			return
 		}
 		d.Title = "New secret"
-		d.Result = &actionResult{Title: "New client secret", Secret: secret, Until: fmtTime(until), ClientID: id,
+		d.Result = &actionResult{Title: "New client secret", Secret: r.Secret, Until: fmtTime(r.OldSecretsExpireAt), ClientID: id,
 			Message: "Copy it now: it is shown once and only its hash is stored."}
 		a.render(c, http.StatusOK, "admin_result.html", d)
 	case "revoke":
-		n, err := a.revokeBy(c, adminapi.RevokeRequest{ClientID: id}, "")
+		n, err := a.svc.Revoke(ctx, actor(c), adminsvc.Target{ClientID: id}, "")
 		if err != nil {
 			a.consoleFail(c, d, err, "client")
 			return
@@ -257,16 +259,16 @@ func (a *admin) clientAction(c *gin.Context) {
 			Message: "Every grant of " + id + " is revoked. The client can still get new tokens unless you suspend it."}
 		a.render(c, http.StatusOK, "admin_result.html", d)
 	case "delete":
-		cl, err := a.store.GetClient(c.Request.Context(), id)
+		cl, err := a.svc.GetClient(ctx, id)
 		if err != nil {
 			a.consoleFail(c, d, err, "client")
 			return
 		}
 		if typed := strings.TrimSpace(f.Get("confirm")); typed == "" || (typed != cl.ID && typed != cl.Name) {
-			a.consoleFail(c, d, errShape{"confirm": "must be the client's name or ID, typed exactly"}, "client")
+			a.consoleFail(c, d, adminsvc.Invalid(map[string]string{"confirm": "must be the client's name or ID, typed exactly"}), "client")
 			return
 		}
-		n, err := a.deleteClientAll(c, id)
+		n, err := a.svc.DeleteClient(ctx, actor(c), id)
 		if err != nil {
 			a.consoleFail(c, d, err, "client")
 			return

@@ -7,9 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	adminsvc "github.com/scopegate/scopegate/oauth/admin"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
-	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // The kill switch: "Revoke a leaked token". The pasted token travels only
@@ -32,26 +32,18 @@ func (a *admin) killLookup(c *gin.Context) {
 		return
 	}
 	value := strings.TrimSpace(c.Request.PostForm.Get("token"))
-	if value == "" || len(value) > 512 {
-		a.consoleFail(c, d, errNotAToken, "token")
-		return
-	}
-	kind, _, err := token.Parse(value)
-	if err != nil {
-		a.consoleFail(c, d, errNotAToken, "token")
-		return
-	}
 	ctx := c.Request.Context()
-	t, g, err := a.store.LookupToken(ctx, value)
-	if errors.Is(err, storage.ErrNotFound) {
+	t, g, err := a.svc.LookupToken(ctx, value)
+	if errors.Is(err, adminsvc.ErrNotFound) {
 		// Not live (unknown, expired, used, revoked) or a code: revoke
 		// as the API does, which still kills a live code's grant, and
 		// say what happened.
-		n, err := a.revokeBy(c, adminapi.RevokeRequest{Token: value}, "kill switch")
+		n, err := a.svc.Revoke(ctx, actor(c), adminsvc.Target{Token: value}, "kill switch")
 		if err != nil {
 			a.consoleFail(c, d, err, "token")
 			return
 		}
+		kind, _, _ := token.Parse(value)
 		msg := "This " + kind.String() + " is not live (unknown, expired, used or already revoked): nothing to revoke."
 		if n.Grants > 0 {
 			msg = "This " + kind.String() + " belonged to a live grant, which is revoked now."
@@ -66,7 +58,7 @@ func (a *admin) killLookup(c *gin.Context) {
 	}
 	lk := &tokenLookup{Kind: t.Kind.String(), ClientID: t.ClientID, WebsiteID: g.WebsiteID, GrantID: g.ID,
 		Scopes: approvedLines(t.Scopes.Strings()), Issued: fmtTime(t.IssuedAt), Expires: fmtTime(t.ExpiresAt), GrantCreated: fmtTime(g.CreatedAt)}
-	if cl, err := a.store.GetClient(ctx, t.ClientID); err == nil {
+	if cl, err := a.svc.GetClient(ctx, t.ClientID); err == nil {
 		lk.ClientName, lk.ClientStatus = cl.Name, string(cl.Status)
 	}
 	d.Lookup = lk
@@ -76,18 +68,8 @@ func (a *admin) killLookup(c *gin.Context) {
 // killGrant is POST /admin/kill/grant (fields csrf, grant_id): the one
 // click after a look-up.
 func (a *admin) killGrant(c *gin.Context) {
-	d, ok := a.begin(c, "Grant revoked")
+	n, d, id, ok := a.kill(c, "Grant revoked", "grant")
 	if !ok {
-		return
-	}
-	id := c.Request.PostForm.Get("grant_id")
-	if !validRef(id) {
-		a.consoleFail(c, d, missingError{what: "grant"}, "grant")
-		return
-	}
-	n, err := a.revokeBy(c, adminapi.RevokeRequest{GrantID: id}, "kill switch")
-	if err != nil {
-		a.consoleFail(c, d, err, "grant")
 		return
 	}
 	d.Result = &actionResult{Title: "Grant revoked", Counts: &n,
@@ -98,21 +80,36 @@ func (a *admin) killGrant(c *gin.Context) {
 // killWebsite is POST /admin/kill/website (fields csrf, website_id):
 // every grant of every plugin on the website.
 func (a *admin) killWebsite(c *gin.Context) {
-	d, ok := a.begin(c, "Website's grants revoked")
+	n, d, id, ok := a.kill(c, "Website's grants revoked", "website")
 	if !ok {
-		return
-	}
-	id := strings.TrimSpace(c.Request.PostForm.Get("website_id"))
-	if !validRef(id) {
-		a.consoleFail(c, d, missingError{what: "website"}, "website")
-		return
-	}
-	n, err := a.revokeBy(c, adminapi.RevokeRequest{WebsiteID: id}, "kill switch")
-	if err != nil {
-		a.consoleFail(c, d, err, "website")
 		return
 	}
 	d.Result = &actionResult{Title: "Website's grants revoked", Counts: &n,
 		Message: "Every plugin's grant on website " + id + " is revoked."}
 	a.render(c, http.StatusOK, "admin_result.html", d)
+}
+
+// kill revokes a grant or a website's grants (what; the form field is
+// what+"_id") for the kill switch; false when it has answered.
+func (a *admin) kill(c *gin.Context, title, what string) (storage.Revocation, consoleData, string, bool) {
+	d, ok := a.begin(c, title)
+	if !ok {
+		return storage.Revocation{}, d, "", false
+	}
+	id := c.Request.PostForm.Get(what + "_id")
+	t := adminsvc.Target{GrantID: id}
+	if what == "website" {
+		id = strings.TrimSpace(id)
+		t = adminsvc.Target{WebsiteID: id}
+	}
+	if !validRef(id) {
+		a.consoleFail(c, d, adminsvc.NotFound(what), what)
+		return storage.Revocation{}, d, id, false
+	}
+	n, err := a.svc.Revoke(c.Request.Context(), actor(c), t, "kill switch")
+	if err != nil {
+		a.consoleFail(c, d, err, what)
+		return n, d, id, false
+	}
+	return n, d, id, true
 }

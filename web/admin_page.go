@@ -13,7 +13,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scopegate/scopegate/oauth"
-	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
 	"github.com/scopegate/scopegate/web/adminapi"
@@ -121,15 +120,13 @@ func (a *admin) setCookie(c *gin.Context, name, value, path string, maxAge int) 
 	})
 }
 
-func adminSecret() string { return token.NewID() + token.NewID() } // 256 bits
-
 // loginPage is GET /admin/login.
 func (a *admin) loginPage(c *gin.Context) {
 	a.showLogin(c, http.StatusOK, "")
 }
 
 func (a *admin) showLogin(c *gin.Context, status int, msg string) {
-	csrf := adminSecret()
+	csrf := token.NewRandom()
 	a.setCookie(c, adminLoginCookie, csrf, "/admin/login", 3600)
 	a.render(c, status, "login.html", pageData{Title: "Admin login", LoginCSRF: csrf, Error: msg})
 }
@@ -150,7 +147,7 @@ func (a *admin) login(c *gin.Context) {
 	}
 	form := c.Request.PostForm
 	ck, err := c.Request.Cookie(adminLoginCookie)
-	if err != nil || form.Get("csrf") == "" || !sameString(ck.Value, form.Get("csrf")) {
+	if err != nil || form.Get("csrf") == "" || !token.Equal(ck.Value, form.Get("csrf")) {
 		a.showLogin(c, http.StatusForbidden, "The login form expired. Try again.")
 		return
 	}
@@ -174,8 +171,8 @@ func (a *admin) login(c *gin.Context) {
 		a.showLogin(c, http.StatusServiceUnavailable, "Storage is unavailable; try again.")
 		return
 	}
-	secret := adminSecret()
-	s := storage.Session{OperatorID: adminSessionPrefix + label, CSRF: adminSecret(), ExpiresAt: a.now().Add(a.opts.SessionTTL)}
+	secret := token.NewRandom()
+	s := storage.Session{OperatorID: adminSessionPrefix + label, CSRF: token.NewRandom(), ExpiresAt: a.now().Add(a.opts.SessionTTL)}
 	if err := a.store.CreateSession(ctx, secret, s); err != nil {
 		a.log.Warn("admin login: storage", "err", err)
 		a.showLogin(c, http.StatusServiceUnavailable, "Storage is unavailable; try again.")
@@ -184,7 +181,7 @@ func (a *admin) login(c *gin.Context) {
 	a.setCookie(c, adminLoginCookie, "", "/admin/login", -1)
 	a.setCookie(c, adminSessionCookie, secret, "/admin", int(a.opts.SessionTTL/time.Second))
 	c.Set(actorKey, s.OperatorID)
-	a.audit(c, storage.Event{Kind: "admin.login", Detail: map[string]string{"via": "admin console"}})
+	a.svc.Audit(ctx, s.OperatorID, storage.Event{Kind: storage.KindAdminLogin, Detail: map[string]string{"via": "admin console"}})
 	c.Redirect(http.StatusSeeOther, "/admin")
 }
 
@@ -222,7 +219,7 @@ func (a *admin) postForm(c *gin.Context, s storage.Session) bool {
 		a.pageError(c, http.StatusBadRequest, "Bad request", "The form could not be read.", d)
 		return false
 	}
-	if !sameString(c.Request.PostForm.Get("csrf"), s.CSRF) {
+	if !token.Equal(c.Request.PostForm.Get("csrf"), s.CSRF) {
 		a.pageError(c, http.StatusForbidden, "Forbidden", "The form is out of date (CSRF check failed). Reload the page and try again.", d)
 		return false
 	}
@@ -247,132 +244,4 @@ func fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
-}
-
-func pageLines(rv adminapi.Review) []pageLine {
-	out := make([]pageLine, len(rv.Lines))
-	for i, l := range rv.Lines {
-		pl := pageLine{ReviewLine: l, Pending: l.Status == string(storage.LinePending)}
-		if l.DecidedAt != nil {
-			pl.Decided = fmtTime(*l.DecidedAt)
-		}
-		if sc, err := scopes.ParseScope(l.Scope); err == nil && sc.Perm == scopes.Write {
-			pl.WriteOnly = true
-		}
-		out[i] = pl
-	}
-	return out
-}
-
-// reviewQueue is GET /admin/review: every pending request, oldest first.
-func (a *admin) reviewQueue(c *gin.Context) {
-	s, _, ok := a.session(c)
-	if !ok {
-		return
-	}
-	d := pageData{Title: "Review queue", CSRF: s.CSRF, Actor: s.OperatorID}
-	ctx := c.Request.Context()
-	rs, err := a.store.ListPendingReviews(ctx)
-	if err != nil {
-		a.pageError(c, http.StatusServiceUnavailable, "Unavailable", "Storage is unavailable; try again.", d)
-		return
-	}
-	names := map[string]storage.Client{}
-	for _, r := range rs {
-		cl, ok := names[r.ClientID]
-		if !ok {
-			cl, err = a.store.GetClient(ctx, r.ClientID)
-			if errors.Is(err, storage.ErrNotFound) {
-				cl = storage.Client{ID: r.ClientID, Name: "(deleted client)", Status: "deleted"}
-			} else if err != nil {
-				a.pageError(c, http.StatusServiceUnavailable, "Unavailable", "Storage is unavailable; try again.", d)
-				return
-			}
-			names[r.ClientID] = cl
-		}
-		rv := viewReview(r)
-		d.Reviews = append(d.Reviews, pageReview{Review: rv, ClientName: cl.Name, ClientStatus: string(cl.Status),
-			Created: fmtTime(r.CreatedAt), Lines: pageLines(rv)})
-	}
-	a.render(c, http.StatusOK, "review.html", d)
-}
-
-// reviewDecide is POST /admin/review/decide (fields csrf, review, line,
-// decision approve|reject, note), then back to the queue.
-func (a *admin) reviewDecide(c *gin.Context) {
-	s, _, ok := a.session(c)
-	if !ok || !a.postForm(c, s) {
-		return
-	}
-	d := pageData{CSRF: s.CSRF, Actor: s.OperatorID}
-	f := c.Request.PostForm
-	decision, reviewID := f.Get("decision"), f.Get("review")
-	if (decision != "approve" && decision != "reject") || len(reviewID) != token.GrantLen || !idPattern.MatchString(reviewID) {
-		a.pageError(c, http.StatusBadRequest, "Bad request", "Choose Approve or Reject for a line of a review.", d)
-		return
-	}
-	note := f.Get("note")
-	if !validNote(note) {
-		a.pageError(c, http.StatusBadRequest, "Bad request", "The note must be at most 1000 printable characters.", d)
-		return
-	}
-	_, _, status, desc, err := a.decide(c, reviewID, f.Get("line"), decision == "approve", note)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		a.pageError(c, http.StatusNotFound, "Not found", "No such review.", d)
-		return
-	case err != nil:
-		a.log.Warn("admin page: decide", "err", err)
-		a.pageError(c, http.StatusServiceUnavailable, "Unavailable", "Storage is unavailable; try again.", d)
-		return
-	case status != 0:
-		a.pageError(c, status, "Cannot decide", desc+".", d)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/admin/review#review-"+reviewID)
-}
-
-// clientHistory is GET /admin/review/clients/:id: the client, its approved
-// maximum, every review with its decisions, and recent audit events.
-func (a *admin) clientHistory(c *gin.Context) {
-	s, _, ok := a.session(c)
-	if !ok {
-		return
-	}
-	d := pageData{CSRF: s.CSRF, Actor: s.OperatorID}
-	id := c.Param("id")
-	ctx := c.Request.Context()
-	if !validRef(id) {
-		a.pageError(c, http.StatusNotFound, "Not found", "No such client.", d)
-		return
-	}
-	cl, err := a.store.GetClient(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		a.pageError(c, http.StatusNotFound, "Not found", "No such client.", d)
-		return
-	}
-	if err != nil {
-		a.pageError(c, http.StatusServiceUnavailable, "Unavailable", "Storage is unavailable; try again.", d)
-		return
-	}
-	rs, err := a.store.ListReviews(ctx, id)
-	if err != nil {
-		a.pageError(c, http.StatusServiceUnavailable, "Unavailable", "Storage is unavailable; try again.", d)
-		return
-	}
-	evs, err := a.store.ListEvents(ctx, storage.EventFilter{ClientID: id, Limit: 50})
-	if err != nil {
-		a.pageError(c, http.StatusServiceUnavailable, "Unavailable", "Storage is unavailable; try again.", d)
-		return
-	}
-	d.Title, d.Client = "History of "+cl.Name, a.viewClient(cl)
-	d.Approved = approvedLines(cl.Approved.Strings())
-	for _, r := range rs {
-		rv := viewReview(r)
-		d.Reviews = append(d.Reviews, pageReview{Review: rv, Created: fmtTime(r.CreatedAt), Lines: pageLines(rv)})
-	}
-	for _, e := range evs {
-		d.Events = append(d.Events, viewEvent(e))
-	}
-	a.render(c, http.StatusOK, "client.html", d)
 }

@@ -93,19 +93,9 @@ func (pg *pages) disconnect(c *gin.Context) {
 		pg.confirmDisconnect(c, ss, g, back)
 		return
 	}
-	n, err := pg.s.store.RevokeGrant(ctx, g.ID)
-	if err != nil {
+	if _, err := pg.s.svc.Disconnect(ctx, ss.op.ID, g); err != nil {
 		pg.fail(c, err)
 		return
 	}
-	pg.s.revoked(revokeDisconnect)
-	err = pg.s.store.AppendEvent(ctx, storage.Event{
-		Time: pg.s.now(), Kind: "grant.revoked", Actor: "operator:" + ss.op.ID, ClientID: g.ClientID, WebsiteID: g.WebsiteID, GrantID: g.ID,
-		Detail: map[string]string{"reason": "disconnected by operator", "tokens": itoa(n.Tokens)},
-	})
-	if err != nil {
-		pg.s.log.Error("audit: append failed", "kind", "grant.revoked", "err", err)
-	}
-	pg.s.log.Info("operator disconnected a plugin", "operator", ss.op.ID, "grant", g.ID, "client", g.ClientID, "tokens", n.Tokens)
 	c.Redirect(http.StatusSeeOther, back+"&disconnected=1")
 }

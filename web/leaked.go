@@ -8,8 +8,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scopegate/scopegate/oauth"
-	"github.com/scopegate/scopegate/storage"
-	"github.com/scopegate/scopegate/storage/token"
 )
 
 // reportLeaked is POST /oauth/leaked: anyone who finds a scopegate token in
@@ -40,37 +38,11 @@ func (s *Server) reportLeaked(c *gin.Context) {
 		oauth.WriteError(w, oauth.ErrInvalidRequest.WithDescription("token is missing"))
 		return
 	}
-	if _, _, err := token.Parse(value); err == nil {
-		// Detached from the request: a reporter hanging up must not stop
-		// a revocation half way.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
-		s.revokeLeaked(ctx, value)
-		cancel()
-	}
+	// Detached from the request: a reporter hanging up must not stop a
+	// revocation half way. The service ignores what is not a live token.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	s.svc.ReportLeak(ctx, value)
+	cancel()
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusAccepted, gin.H{"status": "received"})
-}
-
-// revokeLeaked revokes the grant of a live token. Failures are logged, not
-// answered: the reporter learns nothing about the token either way.
-func (s *Server) revokeLeaked(ctx context.Context, value string) {
-	t, g, err := s.store.LookupToken(ctx, value)
-	if err != nil {
-		if !isNotFound(err) {
-			s.log.Error("leaked token report: lookup failed", "err", err)
-		}
-		return
-	}
-	n, err := s.store.RevokeGrant(ctx, g.ID)
-	if err != nil {
-		s.log.Error("leaked token report: revoke failed", "grant", g.ID, "err", err)
-		return
-	}
-	s.revoked(revokeLeak)
-	if err := s.store.AppendEvent(ctx, storage.Event{Time: s.now(), Kind: "grant.revoked", Actor: "leak-report", ClientID: t.ClientID,
-		WebsiteID: g.WebsiteID, GrantID: g.ID, Detail: map[string]string{"reason": "token reported leaked", "token_type": t.Kind.String(),
-			"tokens": itoa(n.Tokens)}}); err != nil {
-		s.log.Error("audit: append failed", "err", err)
-	}
-	s.log.Warn("leaked token reported: grant revoked", "grant", g.ID, "client", t.ClientID, "tokens", n.Tokens)
 }

@@ -7,8 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/scopegate/scopegate/storage"
 )
 
 // The web layer's Prometheus metrics, on the registry given in
@@ -31,14 +29,11 @@ type metrics struct {
 }
 
 // Revocation kinds, the values of scopegate_revocations_total's label.
+// The administration service (oauth/admin) reports the others
+// (admin_token, admin_grant, admin_client, admin_website, leak,
+// disconnect) through Server.revoked.
 const (
-	revokeAdminToken   = "admin_token"   // POST /admin/v1/revoke {token}
-	revokeAdminGrant   = "admin_grant"   // POST /admin/v1/revoke {grant_id}
-	revokeAdminClient  = "admin_client"  // POST /admin/v1/revoke {client_id}
-	revokeAdminWebsite = "admin_website" // POST /admin/v1/revoke {website_id}
-	revokeLeak         = "leak"          // POST /oauth/leaked
-	revokeDisconnect   = "disconnect"    // an operator's Disconnect
-	revokeRFC7009      = "rfc7009"       // a client's POST /oauth/revoke answered 200
+	revokeRFC7009 = "rfc7009" // a client's POST /oauth/revoke answered 200
 )
 
 // latencyBuckets span 0.5 ms to about 4 s.
@@ -101,16 +96,3 @@ func (s *Server) revoked(kind string) { s.metrics.revocations.WithLabelValues(ki
 // rateLimited counts a request refused by the named limit (a fixed name
 // such as "leaked" or "admin_login", never a client's key).
 func (s *Server) rateLimited(limit string) { s.metrics.rateLimited.WithLabelValues(limit).Inc() }
-
-// adminRevocation is the metric kind of an admin revocation's audit kind.
-func adminRevocation(eventKind string) string {
-	switch eventKind {
-	case storage.KindRevokeToken:
-		return revokeAdminToken
-	case storage.KindRevokeGrant:
-		return revokeAdminGrant
-	case storage.KindRevokeClient:
-		return revokeAdminClient
-	}
-	return revokeAdminWebsite
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/scopegate/scopegate/oauth"
+	adminsvc "github.com/scopegate/scopegate/oauth/admin"
 	"github.com/scopegate/scopegate/storage"
 )
 
@@ -64,6 +65,10 @@ type Server struct {
 	public  *gin.Engine
 	admin   *gin.Engine
 	limits  *rateLimits
+	// svc is the administration service (clients, reviews, revocations,
+	// audit) behind the admin API, the console, leak reports and
+	// Disconnect.
+	svc *adminsvc.Service
 }
 
 // New builds the routers.
@@ -91,6 +96,7 @@ func New(o Options) *Server {
 		metrics: newMetrics(reg),
 	}
 	s.limits = newRateLimits(o, s.metrics.rateLimited)
+	s.svc = s.newAdminService()
 	s.public = s.newEngine()
 	s.routes(s.public)
 	s.admin = s.newEngine()
