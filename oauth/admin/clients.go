@@ -68,6 +68,12 @@ func (n NewClient) problems(bad map[string]string) map[string]string {
 	if n.Role == storage.RoleResourceServer && len(n.Approve) > 0 {
 		f["approve"] = "resource-server clients get no scopes"
 	}
+	for i, sc := range n.Approve {
+		key := "approve[" + strconv.Itoa(i) + "]"
+		if _, err := scopes.ParseScope(sc); err != nil && f[key] == "" {
+			f[key] = "must be a scope NAME:read or NAME:write from the catalogue"
+		}
+	}
 	return addMissing(f, shapeProblems(n.record(time.Time{})))
 }
 
