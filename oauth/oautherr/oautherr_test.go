@@ -3,10 +3,7 @@ package oautherr_test
 import (
 	"encoding/json"
 	"errors"
-	"go/parser"
-	"go/token"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -157,25 +154,5 @@ func TestSanitizeLimits(t *testing.T) {
 	}
 	if s := "plain text: ok!"; oautherr.Sanitize(s) != s {
 		t.Error("a clean description changed")
-	}
-}
-
-// TestLeaf: the package imports the standard library only, so the
-// resource kit can use it without dragging the server in.
-func TestLeaf(t *testing.T) {
-	files, _ := filepath.Glob("*.go")
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		af, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, im := range af.Imports {
-			if p := strings.Trim(im.Path.Value, `"`); strings.Contains(strings.SplitN(p, "/", 2)[0], ".") {
-				t.Errorf("%s imports %s", f, p)
-			}
-		}
 	}
 }
