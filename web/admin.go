@@ -14,8 +14,8 @@ import (
 
 	"github.com/scopegate/scopegate/oauth"
 	adminsvc "github.com/scopegate/scopegate/oauth/admin"
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/storage"
-	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // The admin API (JSON under /admin/v1/), the plugin API (/plugin/v1/) and
@@ -109,17 +109,19 @@ func writeAPI(c *gin.Context, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeAPIError is the one writer of admin API errors: the RFC 6749
-// §5.2-shaped body (plus fields) with its status; the request stops here.
-func writeAPIError(c *gin.Context, status int, e adminapi.Error) {
-	writeAPI(c, status, e)
+// writeAPIError writes an admin or plugin API error through the one
+// error writer (oautherr.Write: the RFC 6749 §5.2-shaped body of
+// adminapi.Error, no-store, Retry-After on 429 and 503); the request
+// stops here.
+func writeAPIError(c *gin.Context, e *oautherr.Error) {
+	oautherr.Write(c.Writer, e)
 	c.Abort()
 }
 
 // apiFail answers an error of the HTTP exchange itself (body, media type,
-// credentials, rate limit, route parameter).
+// credentials, route parameter).
 func apiFail(c *gin.Context, status int, code, desc string) {
-	writeAPIError(c, status, adminapi.Error{Code: code, Description: desc})
+	writeAPIError(c, &oautherr.Error{Code: code, Status: status, Description: desc})
 }
 
 // invalid answers 400 naming every bad field; it reports whether it did.
@@ -127,8 +129,7 @@ func invalid(c *gin.Context, fields map[string]string) bool {
 	if len(fields) == 0 {
 		return false
 	}
-	writeAPIError(c, http.StatusBadRequest, adminapi.Error{
-		Code: oauth.CodeInvalidRequest, Description: "invalid request: " + adminsvc.FieldsText(fields), Fields: fields})
+	writeAPIError(c, oautherr.ErrInvalidRequest.WithDescription("invalid request: %s", adminsvc.FieldsText(fields)).WithFields(fields))
 	return true
 }
 
@@ -142,18 +143,17 @@ func (a *admin) fail(c *gin.Context, err error) {
 	case errors.Is(err, adminsvc.ErrInvalid) && len(e.Fields) > 0:
 		invalid(c, e.Fields)
 	case errors.Is(err, adminsvc.ErrInvalid):
-		apiFail(c, http.StatusBadRequest, oauth.CodeInvalidRequest, e.Description)
+		writeAPIError(c, oautherr.ErrInvalidRequest.WithDescription("%s", e.Description))
 	case errors.Is(err, adminsvc.ErrNotFound):
-		apiFail(c, http.StatusNotFound, "not_found", e.Description)
+		writeAPIError(c, oautherr.ErrNotFound.WithDescription("%s", e.Description))
 	case errors.Is(err, adminsvc.ErrConflict):
-		writeAPIError(c, http.StatusConflict, adminapi.Error{Code: "conflict", Description: e.Description, Fields: e.Fields})
+		writeAPIError(c, oautherr.ErrConflict.WithDescription("%s", e.Description).WithFields(e.Fields))
 	case errors.Is(err, storage.ErrUnavailable):
 		a.log.Warn("admin: storage unavailable", "path", c.FullPath(), "err", err)
-		c.Header("Retry-After", "1")
-		apiFail(c, http.StatusServiceUnavailable, oauth.CodeTemporarilyUnavailable, "storage is unavailable; try again")
+		writeAPIError(c, oautherr.ErrTemporarilyUnavailable.WithCause(err))
 	default:
 		a.log.Error("admin: internal error", "path", c.FullPath(), "err", err)
-		apiFail(c, http.StatusInternalServerError, oauth.CodeServerError, "internal error")
+		writeAPIError(c, oautherr.ErrServerError.WithCause(err))
 	}
 }
 
@@ -185,8 +185,7 @@ func (a *admin) requireAdmin(c *gin.Context) {
 	ks := a.limits.adminKeys(c.ClientIP())
 	over, perr := a.limits.check(ctx, ks...)
 	if over != nil {
-		retryAfter(c.Writer.Header(), over.retry)
-		apiFail(c, http.StatusTooManyRequests, oauth.CodeTemporarilyUnavailable, rateLimitedDescription("failed admin tokens from this address", over.retry))
+		writeAPIError(c, oautherr.ErrRateLimited.WithDescription("%s", rateLimitedDescription("failed admin tokens from this address", over.retry)).WithRetryAfter(over.retry))
 		return
 	}
 	label, err := a.store.CheckAdminToken(ctx, tok)

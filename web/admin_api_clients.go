@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	adminsvc "github.com/scopegate/scopegate/oauth/admin"
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/web/adminapi"
 )
@@ -93,7 +94,7 @@ func (a *admin) listClients(c *gin.Context) {
 func clientParam(c *gin.Context) (string, bool) {
 	id := c.Param("id")
 	if !validRef(id) {
-		apiFail(c, http.StatusNotFound, "not_found", "client not found")
+		apiFail(c, http.StatusNotFound, oautherr.CodeNotFound, "client not found")
 		return "", false
 	}
 	return id, true

@@ -8,6 +8,7 @@ import (
 
 	"github.com/scopegate/scopegate/oauth"
 	adminsvc "github.com/scopegate/scopegate/oauth/admin"
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
@@ -143,7 +144,7 @@ func (a *admin) listReviews(c *gin.Context) {
 func reviewParam(c *gin.Context) (string, bool) {
 	id := c.Param("id")
 	if len(id) != token.GrantLen || !idPattern.MatchString(id) {
-		apiFail(c, http.StatusNotFound, "not_found", "review not found")
+		apiFail(c, http.StatusNotFound, oautherr.CodeNotFound, "review not found")
 		return "", false
 	}
 	return id, true
@@ -213,7 +214,7 @@ func (a *admin) createWebsite(c *gin.Context) {
 func (a *admin) getWebsite(c *gin.Context) {
 	id := c.Param("id")
 	if !validRef(id) {
-		apiFail(c, http.StatusNotFound, "not_found", "website not found")
+		apiFail(c, http.StatusNotFound, oautherr.CodeNotFound, "website not found")
 		return
 	}
 	w, err := a.svc.GetWebsite(c.Request.Context(), id)

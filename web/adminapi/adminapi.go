@@ -5,7 +5,8 @@ import "time"
 // Error is the error body of every admin and plugin API answer that is not
 // a success: an RFC 6749 §5.2-shaped error plus, for invalid input, one
 // message per offending field keyed by its JSON path (such as
-// "redirect_uris[0]" or "lines[1].justification").
+// "redirect_uris[0]" or "lines[1].justification"). The server writes it
+// through the one error writer, oautherr.Write.
 type Error struct {
 	Code        string            `json:"error"`
 	Description string            `json:"error_description,omitempty"`
