@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/token"
 )
 
 const (
@@ -455,7 +456,7 @@ func TestPageConsentCSRF(t *testing.T) {
 	}{
 		{"missing", func(v url.Values) { v.Del("csrf") }},
 		{"empty", func(v url.Values) { v.Set("csrf", "") }},
-		{"wrong", func(v url.Values) { v.Set("csrf", newSecret()) }},
+		{"wrong", func(v url.Values) { v.Set("csrf", token.NewRandom()) }},
 	} {
 		for _, action := range []string{"approve", "deny"} {
 			t.Run(tt.name+"/"+action, func(t *testing.T) {
@@ -644,7 +645,7 @@ func TestPageConnectedPluginsDisconnect(t *testing.T) {
 		}
 	}
 	// Wrong CSRF.
-	bad := url.Values{"csrf": {newSecret()}, "website": {"site-1"}, "grant_id": {gs[0].ID}}
+	bad := url.Values{"csrf": {token.NewRandom()}, "website": {"site-1"}, "grant_id": {gs[0].ID}}
 	if r := b.Post("/account/plugins/disconnect", bad); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("bad CSRF: status %d, want 403", r.StatusCode)
 	}

@@ -2,9 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"mime"
 	"net/http"
@@ -17,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/token"
 )
 
 // Cookie names. The session cookie carries a random secret; the store keeps
@@ -40,16 +38,10 @@ const (
 // whether the e-mail exists.
 const msgWrongLogin = "Wrong e-mail or password."
 
-// newSecret returns 256 random bits in base64url (43 characters): session
-// secrets and CSRF tokens.
-func newSecret() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // never fails on supported platforms (Go 1.24+)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// validSecret reports whether s has the shape newSecret gives, so a junk
-// cookie never reaches storage.
+// validSecret reports whether s has the shape of a session secret, CSRF
+// token or consent ID (43 URL-safe characters: token.NewRandom's base62,
+// or the base64url of earlier versions), so a junk value never reaches
+// storage.
 func validSecret(s string) bool {
 	if len(s) != 43 {
 		return false
@@ -61,11 +53,6 @@ func validSecret(s string) bool {
 		}
 	}
 	return true
-}
-
-// equalSecret compares two secrets in constant time; empty never matches.
-func equalSecret(a, b string) bool {
-	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
 // session is a logged-in operator's session, with the operator loaded.
@@ -109,7 +96,7 @@ func (pg *pages) currentSession(ctx context.Context, r *http.Request) (*session,
 }
 
 // checkCSRF compares a posted token with the session's.
-func (ss *session) checkCSRF(posted string) bool { return equalSecret(ss.CSRF, posted) }
+func (ss *session) checkCSRF(posted string) bool { return token.Equal(ss.CSRF, posted) }
 
 func (pg *pages) setCookie(c *gin.Context, name, value, path string, maxAge int) {
 	http.SetCookie(c.Writer, &http.Cookie{
@@ -134,7 +121,7 @@ func (pg *pages) loginCSRF(c *gin.Context) string {
 	if ck, err := c.Request.Cookie(loginCSRFCookie); err == nil && validSecret(ck.Value) {
 		return ck.Value
 	}
-	v := newSecret()
+	v := token.NewRandom()
 	pg.setCookie(c, loginCSRFCookie, v, "/", 3600)
 	return v
 }
@@ -143,14 +130,14 @@ func (pg *pages) loginCSRF(c *gin.Context) string {
 // time.
 func checkLoginCSRF(r *http.Request, posted string) bool {
 	ck, err := r.Cookie(loginCSRFCookie)
-	return err == nil && validSecret(ck.Value) && equalSecret(ck.Value, posted)
+	return err == nil && validSecret(ck.Value) && token.Equal(ck.Value, posted)
 }
 
 // dummyHash is what unknown e-mails are compared against, so a sign-in
 // costs one bcrypt comparison whether or not the operator exists.
 func (pg *pages) dummyHash() []byte {
 	pg.dummyOnce.Do(func() {
-		h, err := bcrypt.GenerateFromPassword([]byte(newSecret()), bcrypt.DefaultCost)
+		h, err := bcrypt.GenerateFromPassword([]byte(token.NewRandom()), bcrypt.DefaultCost)
 		if err != nil {
 			panic("web: bcrypt: " + err.Error())
 		}
@@ -229,9 +216,9 @@ func (pg *pages) login(c *gin.Context) {
 		pg.renderLogin(c, http.StatusUnprocessableEntity, returnTo, email, msgWrongLogin)
 		return
 	}
-	secret := newSecret()
+	secret := token.NewRandom()
 	ttl := pg.s.opts.SessionTTL
-	err = pg.s.store.CreateSession(ctx, secret, storage.Session{OperatorID: op.ID, CSRF: newSecret(), ExpiresAt: pg.s.now().Add(ttl)})
+	err = pg.s.store.CreateSession(ctx, secret, storage.Session{OperatorID: op.ID, CSRF: token.NewRandom(), ExpiresAt: pg.s.now().Add(ttl)})
 	if err != nil {
 		pg.fail(c, err)
 		return
