@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scopegate/scopegate/oauth"
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/storage"
 )
 
@@ -115,9 +116,12 @@ func (pg *pages) errorPage(c *gin.Context, status int, title, msg string) {
 	pg.errorPageLink(c, status, title, msg, "", "")
 }
 
+// errorPageLink renders the error page with a link onwards. A 503 or 429
+// carries Retry-After as oautherr.Write sends it on the API (one second
+// unless the caller set a longer wait).
 func (pg *pages) errorPageLink(c *gin.Context, status int, title, msg, link, linkText string) {
-	if status == http.StatusServiceUnavailable {
-		c.Header("Retry-After", "1")
+	if (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && c.Writer.Header().Get("Retry-After") == "" {
+		c.Header("Retry-After", oautherr.RetryAfterSeconds(0))
 	}
 	pg.render(c, status, "error", &view{Title: title, Error: &errorView{Message: msg, Link: link, LinkText: linkText}})
 }
@@ -128,6 +132,9 @@ func (pg *pages) errorPageLink(c *gin.Context, status int, title, msg, link, lin
 // anything else is a bare 500, logged, with no detail on the wire.
 func (pg *pages) fail(c *gin.Context, err error) {
 	e, known := oauth.AsError(err)
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", oautherr.RetryAfterSeconds(e.RetryAfter))
+	}
 	switch {
 	case !known:
 		pg.s.log.Error("page: internal error", "path", c.Request.URL.Path, "err", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/storage"
 )
 
@@ -182,16 +183,12 @@ func (rl *rateLimits) charge(ctx context.Context, ks ...limitKey) error {
 // retryAfter sets Retry-After (RFC 9110 §10.2.3) in whole seconds, rounded
 // up.
 func retryAfter(h http.Header, d time.Duration) {
-	s := int64((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	h.Set("Retry-After", strconv.FormatInt(s, 10))
+	h.Set("Retry-After", oautherr.RetryAfterSeconds(d))
 }
 
 // rateLimitedDescription is the human half of every 429.
 func rateLimitedDescription(what string, d time.Duration) string {
-	return "too many " + what + "; retry after " + strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10) + " s"
+	return "too many " + what + "; retry after " + oautherr.RetryAfterSeconds(d) + " s"
 }
 
 // oauthKeys are the per-client and per-address keys of an OAuth request.

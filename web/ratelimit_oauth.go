@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/scopegate/scopegate/oauth"
+	"github.com/scopegate/scopegate/oauth/oautherr"
 )
 
 // writeOAuthRateLimited answers 429 in RFC 6749 §5.2's JSON shape. The
@@ -18,9 +19,7 @@ import (
 // "try again later" (fosite answers it at the revocation endpoint for
 // transient conditions); Retry-After (RFC 6585 §4) says when.
 func writeOAuthRateLimited(w http.ResponseWriter, over *overLimit, what string) {
-	retryAfter(w.Header(), over.retry)
-	oauth.WriteError(w, &oauth.Error{Code: oauth.CodeTemporarilyUnavailable, Status: http.StatusTooManyRequests,
-		Description: rateLimitedDescription(what, over.retry)})
+	oautherr.Write(w, oautherr.ErrRateLimited.WithRetryAfter(over.retry).WithDescription("%s", rateLimitedDescription(what, over.retry)))
 }
 
 // limitOAuth wraps the token, introspection and revocation endpoints: it
