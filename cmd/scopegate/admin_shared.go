@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // The plumbing every admin subcommand shares: flags and environment,
@@ -31,6 +33,23 @@ type adminCmd struct {
 	// usage collects the flag set's usage text: printed for --help only,
 	// never after a flag error (stdout stays clean for scripts).
 	usage bytes.Buffer
+}
+
+// exit is the exit status for a subcommand's outcome; a failure is one
+// line on stderr, prefixed with the command's name.
+func (h *adminCmd) exit(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(h.stderr, "%s: %s\n", h.name, oneLine(ue.msg))
+		return 2
+	}
+	fmt.Fprintf(h.stderr, "%s: %s\n", h.name, oneLine(err.Error()))
+	return 1
 }
 
 // parse parses the flags and connects; want is the number of positional
@@ -248,18 +267,17 @@ func newAPIClient(c conn) (*apiClient, error) {
 	}, nil
 }
 
-// apiError is the server's error body.
+// apiError is an answer that is not a success: its HTTP status and the
+// server's error body (empty when the body is not one).
 type apiError struct {
-	Status      int               `json:"-"`
-	Code        string            `json:"error"`
-	Description string            `json:"error_description"`
-	Fields      map[string]string `json:"fields"`
+	Status int
+	Body   adminapi.Error
 }
 
 func (e *apiError) Error() string {
-	msg := e.Description
+	msg := e.Body.Description
 	if msg == "" {
-		msg = e.Code
+		msg = e.Body.Code
 	}
 	if msg == "" {
 		msg = fmt.Sprintf("server answered HTTP %d", e.Status)
@@ -313,8 +331,8 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &apiError{Status: resp.StatusCode}
-		if json.Unmarshal(data, e) != nil || (e.Code == "" && e.Description == "") {
-			e.Code, e.Description = "", ""
+		if json.Unmarshal(data, &e.Body) != nil || (e.Body.Code == "" && e.Body.Description == "") {
+			e.Body = adminapi.Error{}
 		}
 		return e
 	}
