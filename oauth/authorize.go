@@ -8,6 +8,7 @@ import (
 	"github.com/go-oauth2/oauth2/v4"
 	"github.com/go-oauth2/oauth2/v4/server"
 
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 )
@@ -206,7 +207,7 @@ func (p *Provider) ErrorRedirect(req *AuthorizeRequest, err error) string {
 	e, _ := AsError(err)
 	v := url.Values{"error": {e.Code}}
 	if e.Description != "" {
-		v.Set("error_description", sanitize(e.Description))
+		v.Set("error_description", oautherr.Sanitize(e.Description))
 	}
 	return redirectWith(req.RedirectURI, p.authResponse(req, v))
 }

@@ -18,8 +18,9 @@
 //   - The endpoints as net/http handlers: Token, Introspect, Revoke; and
 //     Metadata for discovery. IntrospectToken is introspection without
 //     HTTP.
-//   - Error, the one protocol error type (code, safe description, status,
-//     internal cause), AsError and WriteError, the one writer; ParseForm,
+//   - AsError, which classifies any error (ours, storage's, the engine's)
+//     as an oautherr.Error (the one protocol error type, aliased here as
+//     Error), and WriteError, which writes it with oautherr.Write; ParseForm,
 //     the request hygiene every form endpoint shares; ClientCredentials and
 //     HashSecret for client authentication.
 //

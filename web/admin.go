@@ -26,6 +26,7 @@ import (
 	"github.com/scopegate/scopegate/oauth"
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // The admin API (JSON under /admin/v1/), the plugin API (/plugin/v1/) and
@@ -98,14 +99,6 @@ func (s *Server) pluginRoutes(e *gin.Engine) {
 	e.POST("/plugin/v1/scope-requests", a.fileReviewAsPlugin)
 }
 
-// apiError is the admin API's error body: an RFC 6749 §5.2-shaped error
-// plus, for invalid input, one message per offending field.
-type apiError struct {
-	Error       string            `json:"error"`
-	Description string            `json:"error_description,omitempty"`
-	Fields      map[string]string `json:"fields,omitempty"`
-}
-
 func writeAPI(c *gin.Context, status int, v any) {
 	h := c.Writer.Header()
 	h.Set("Cache-Control", "no-store")
@@ -118,7 +111,7 @@ func writeAPI(c *gin.Context, status int, v any) {
 }
 
 func apiFail(c *gin.Context, status int, code, desc string) {
-	writeAPI(c, status, apiError{Error: code, Description: desc})
+	writeAPI(c, status, adminapi.Error{Code: code, Description: desc})
 	c.Abort()
 }
 
@@ -136,8 +129,8 @@ func invalid(c *gin.Context, fields map[string]string) bool {
 	for _, k := range names {
 		parts = append(parts, k+": "+fields[k])
 	}
-	writeAPI(c, http.StatusBadRequest, apiError{
-		Error: oauth.CodeInvalidRequest, Description: "invalid request: " + strings.Join(parts, "; "), Fields: fields,
+	writeAPI(c, http.StatusBadRequest, adminapi.Error{
+		Code: oauth.CodeInvalidRequest, Description: "invalid request: " + strings.Join(parts, "; "), Fields: fields,
 	})
 	c.Abort()
 	return true

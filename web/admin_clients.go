@@ -14,6 +14,7 @@ import (
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // Grant types a client may be registered for.
@@ -23,45 +24,16 @@ const (
 	gtCC      = "client_credentials"
 )
 
-// clientView is a client as the admin API shows it: never a secret or its
-// hash, only when each stored secret expires.
-type clientView struct {
-	ClientID     string       `json:"client_id"`
-	Name         string       `json:"name"`
-	Type         string       `json:"type"`
-	Role         string       `json:"role"`
-	Status       string       `json:"status"`
-	RedirectURIs []string     `json:"redirect_uris"`
-	GrantTypes   []string     `json:"grant_types"`
-	Approved     []string     `json:"approved"`
-	Secrets      []secretView `json:"secrets"`
-	CreatedAt    time.Time    `json:"created_at"`
-	UpdatedAt    time.Time    `json:"updated_at"`
-	Publisher    string       `json:"publisher,omitempty"`
-	HomepageURL  string       `json:"homepage_url,omitempty"`
-	PrivacyURL   string       `json:"privacy_url,omitempty"`
-}
-
-// secretView is one verifying secret: the current one, or a rotated one in
-// its grace period (with expires_at).
-type secretView struct {
-	Current   bool       `json:"current"`
-	ExpiresAt *time.Time `json:"expires_at,omitempty"`
-	// CreatedAt is when the secret was made (absent for secrets made
-	// before this was recorded).
-	CreatedAt *time.Time `json:"created_at,omitempty"`
-}
-
-func (a *admin) viewClient(c storage.Client) clientView {
-	v := clientView{
+func (a *admin) viewClient(c storage.Client) adminapi.Client {
+	v := adminapi.Client{
 		ClientID: c.ID, Name: c.Name, Type: string(c.Type), Role: string(c.Role), Status: string(c.Status),
 		RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes), Approved: nonNil(c.Approved.Strings()),
-		Secrets: []secretView{}, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Secrets: []adminapi.Secret{}, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		Publisher: c.Publisher, HomepageURL: c.HomepageURL, PrivacyURL: c.PrivacyURL,
 	}
 	now := a.now()
 	for _, h := range c.Secrets {
-		var sv secretView
+		var sv adminapi.Secret
 		if h.ExpiresAt.IsZero() {
 			sv.Current = true
 		} else if now.Before(h.ExpiresAt) {
@@ -86,29 +58,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
-type createClientReq struct {
-	ID           string   `json:"id" validate:"omitempty,objid"`
-	Name         string   `json:"name" validate:"required,label"`
-	Type         string   `json:"type" validate:"omitempty,oneof=confidential public"`
-	Role         string   `json:"role" validate:"omitempty,oneof=plugin resource-server"`
-	RedirectURIs []string `json:"redirect_uris" validate:"max=20,unique,dive,redirecturi"`
-	GrantTypes   []string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
-	Approve      []string `json:"approve" validate:"max=70,unique,dive,scope"`
-	Publisher    string   `json:"publisher" validate:"omitempty,label"`
-	HomepageURL  string   `json:"homepage_url" validate:"omitempty,pageurl"`
-	PrivacyURL   string   `json:"privacy_url" validate:"omitempty,pageurl"`
-}
-
-type createClientResp struct {
-	clientView
-	ClientSecret string `json:"client_secret,omitempty"`
-	ReviewID     string `json:"review_id,omitempty"`
-}
-
 // createClient is POST /admin/v1/clients. The secret of a confidential
 // client is in this answer and nowhere else: only its hash is stored.
 func (a *admin) createClient(c *gin.Context) {
-	var req createClientReq
+	var req adminapi.CreateClientRequest
 	fields, ok := a.decode(c, &req, false)
 	if !ok {
 		return
@@ -164,7 +117,7 @@ func (a *admin) createClient(c *gin.Context) {
 	ctx := c.Request.Context()
 	if err := a.store.CreateClient(ctx, cl); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
-			writeAPI(c, http.StatusConflict, apiError{Error: "conflict", Description: "a client with this id already exists",
+			writeAPI(c, http.StatusConflict, adminapi.Error{Code: "conflict", Description: "a client with this id already exists",
 				Fields: map[string]string{"id": "is taken"}})
 			return
 		}
@@ -174,7 +127,7 @@ func (a *admin) createClient(c *gin.Context) {
 	a.Forget(cl.ID)
 	a.audit(c, storage.Event{Kind: "client.created", ClientID: cl.ID, Detail: map[string]string{
 		"name": cl.Name, "type": string(cl.Type), "role": string(cl.Role)}})
-	resp := createClientResp{ClientSecret: secret}
+	resp := adminapi.ClientCreated{ClientSecret: secret}
 	if len(req.Approve) > 0 {
 		lines := make([]storage.ReviewLine, len(req.Approve))
 		for i, sc := range req.Approve {
@@ -187,7 +140,7 @@ func (a *admin) createClient(c *gin.Context) {
 		}
 		cl, resp.ReviewID = updated, rv.ID
 	}
-	resp.clientView = a.viewClient(cl)
+	resp.Client = a.viewClient(cl)
 	c.Header("Location", "/admin/v1/clients/"+cl.ID)
 	writeAPI(c, http.StatusCreated, resp)
 }
@@ -261,11 +214,11 @@ func (a *admin) listClients(c *gin.Context) {
 		}
 		return cs[i].ID < cs[j].ID
 	})
-	out := make([]clientView, len(cs))
+	out := make([]adminapi.Client, len(cs))
 	for i, cl := range cs {
 		out[i] = a.viewClient(cl)
 	}
-	writeAPI(c, http.StatusOK, gin.H{"clients": out})
+	writeAPI(c, http.StatusOK, adminapi.ClientList{Clients: out})
 }
 
 // clientParam reads and checks the :id of a client route; an ID that
@@ -293,16 +246,6 @@ func (a *admin) getClient(c *gin.Context) {
 	writeAPI(c, http.StatusOK, a.viewClient(cl))
 }
 
-type updateClientReq struct {
-	Name         *string   `json:"name" validate:"omitnil,label"`
-	RedirectURIs *[]string `json:"redirect_uris" validate:"omitnil,max=20,unique,dive,redirecturi"`
-	GrantTypes   *[]string `json:"grant_types" validate:"omitnil,max=3,unique,dive,oneof=authorization_code refresh_token client_credentials"`
-	// Publisher, HomepageURL and PrivacyURL: "" clears one.
-	Publisher   *string `json:"publisher" validate:"omitnil,optlabel"`
-	HomepageURL *string `json:"homepage_url" validate:"omitnil,pageurl"`
-	PrivacyURL  *string `json:"privacy_url" validate:"omitnil,pageurl"`
-}
-
 // errShape carries clientShape's complaints out of an update function.
 type errShape map[string]string
 
@@ -315,7 +258,7 @@ func (a *admin) updateClient(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req updateClientReq
+	var req adminapi.UpdateClientRequest
 	fields, ok := a.decode(c, &req, false)
 	if !ok || invalid(c, fields) {
 		return
@@ -369,10 +312,6 @@ func (a *admin) updateClient(c *gin.Context) {
 	writeAPI(c, http.StatusOK, a.viewClient(cl))
 }
 
-type rotateReq struct {
-	GraceSeconds *int `json:"grace_seconds" validate:"omitnil,min=0,max=604800"`
-}
-
 // rotateSecret is POST /admin/v1/clients/:id/rotate-secret: a new secret,
 // shown once; the current one keeps verifying until the grace period ends
 // (0 ends it now). Secrets already expired are dropped.
@@ -381,7 +320,7 @@ func (a *admin) rotateSecret(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req rotateReq
+	var req adminapi.RotateRequest
 	fields, ok := a.decode(c, &req, true)
 	if !ok || invalid(c, fields) {
 		return
@@ -399,8 +338,8 @@ func (a *admin) rotateSecret(c *gin.Context) {
 		a.storageFail(c, err, "client")
 		return
 	}
-	writeAPI(c, http.StatusOK, gin.H{
-		"client_id": id, "client_secret": secret, "old_secrets_expire_at": until.UTC(), "client": a.viewClient(cl),
+	writeAPI(c, http.StatusOK, adminapi.Rotated{
+		ClientID: id, ClientSecret: secret, OldSecretsExpireAt: until.UTC(), Client: a.viewClient(cl),
 	})
 }
 
@@ -491,10 +430,6 @@ func (a *admin) setClientStatus(c *gin.Context, id string, st storage.Status, ki
 	return cl, nil
 }
 
-type scopesReq struct {
-	Scopes []string `json:"scopes" validate:"required,max=70,unique,dive,scope"`
-}
-
 // lowerMaximum is POST /admin/v1/clients/:id/lower: remove scopes from the
 // approved maximum. Each must be in it (a typo is not silently ignored).
 func (a *admin) lowerMaximum(c *gin.Context) {
@@ -541,22 +476,11 @@ func (a *admin) changeMaximum(c *gin.Context, fn func(cur scopes.Set, req []stri
 	if !ok {
 		return
 	}
-	var req scopesReq
-	if c.Request.Method == http.MethodPut {
-		// An empty list is a valid new maximum for PUT.
-		var put struct {
-			Scopes *[]string `json:"scopes" validate:"required,max=70,unique,dive,scope"`
-		}
-		fields, ok := a.decode(c, &put, false)
-		if !ok || invalid(c, fields) {
-			return
-		}
-		req.Scopes = *put.Scopes
-	} else {
-		fields, ok := a.decode(c, &req, false)
-		if !ok || invalid(c, fields) {
-			return
-		}
+	// An empty list is a valid request: for PUT it is the new maximum.
+	var req adminapi.ScopesRequest
+	fields, ok := a.decode(c, &req, false)
+	if !ok || invalid(c, fields) {
+		return
 	}
 	cl, err := a.changeClientMaximum(c, id, req.Scopes, fn)
 	if !a.updated(c, id, err) {
@@ -600,7 +524,7 @@ func (a *admin) deleteClient(c *gin.Context) {
 		a.storageFail(c, err, "client")
 		return
 	}
-	writeAPI(c, http.StatusOK, gin.H{"client_id": id, "deleted": true, "grants": n.Grants, "tokens": n.Tokens})
+	writeAPI(c, http.StatusOK, adminapi.Deleted{ClientID: id, Deleted: true, Grants: n.Grants, Tokens: n.Tokens})
 }
 
 // deleteClientAll revokes every grant of the client, deletes it and

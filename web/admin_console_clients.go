@@ -12,6 +12,7 @@ import (
 
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // maxClientRows bounds the clients list; a search narrows it.
@@ -20,7 +21,7 @@ const maxClientRows = 200
 // clientDetail is the client page: the client, its approved maximum with
 // the review lines that granted each scope, secrets, live grants, events.
 type clientDetail struct {
-	clientView
+	adminapi.Client
 	Approved   []approvedScope
 	Secrets    []secretRow
 	LiveGrants int
@@ -58,11 +59,11 @@ func approvedLines(ss []string) []pageLine {
 		if err != nil {
 			continue
 		}
-		l := lineView{Scope: s, Permission: sc.Perm.String()}
+		l := adminapi.ReviewLine{Scope: s, Permission: sc.Perm.String()}
 		if def, ok := scopes.Lookup(sc.Name); ok {
 			l.Description, l.Kind = def.Sentence(sc.Perm), def.Kind.String()
 		}
-		out = append(out, pageLine{lineView: l, WriteOnly: sc.Perm == scopes.Write})
+		out = append(out, pageLine{ReviewLine: l, WriteOnly: sc.Perm == scopes.Write})
 	}
 	return out
 }
@@ -148,7 +149,7 @@ func (a *admin) clientPage(c *gin.Context) {
 	}
 	d.Title = cl.Name
 	d.Notice = doneNotices[c.Query("done")]
-	det := clientDetail{clientView: a.viewClient(cl), LiveGrants: len(gs), Suspended: cl.Status == storage.Suspended,
+	det := clientDetail{Client: a.viewClient(cl), LiveGrants: len(gs), Suspended: cl.Status == storage.Suspended,
 		Public: cl.Type == storage.Public}
 	for _, l := range approvedLines(cl.Approved.Strings()) {
 		as := approvedScope{pageLine: l}
@@ -246,7 +247,7 @@ func (a *admin) clientAction(c *gin.Context) {
 			Message: "Copy it now: it is shown once and only its hash is stored."}
 		a.render(c, http.StatusOK, "admin_result.html", d)
 	case "revoke":
-		n, err := a.revokeBy(c, revokeReq{ClientID: id})
+		n, err := a.revokeBy(c, adminapi.RevokeRequest{ClientID: id}, "")
 		if err != nil {
 			a.consoleFail(c, d, err, "client")
 			return

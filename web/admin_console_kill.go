@@ -9,6 +9,7 @@ import (
 
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // The kill switch: "Revoke a leaked token". The pasted token travels only
@@ -46,7 +47,7 @@ func (a *admin) killLookup(c *gin.Context) {
 		// Not live (unknown, expired, used, revoked) or a code: revoke
 		// as the API does, which still kills a live code's grant, and
 		// say what happened.
-		n, err := a.revokeBy(c, revokeReq{Token: value, reason: "kill switch"})
+		n, err := a.revokeBy(c, adminapi.RevokeRequest{Token: value}, "kill switch")
 		if err != nil {
 			a.consoleFail(c, d, err, "token")
 			return
@@ -84,7 +85,7 @@ func (a *admin) killGrant(c *gin.Context) {
 		a.consoleFail(c, d, missingError{what: "grant"}, "grant")
 		return
 	}
-	n, err := a.revokeBy(c, revokeReq{GrantID: id, reason: "kill switch"})
+	n, err := a.revokeBy(c, adminapi.RevokeRequest{GrantID: id}, "kill switch")
 	if err != nil {
 		a.consoleFail(c, d, err, "grant")
 		return
@@ -106,7 +107,7 @@ func (a *admin) killWebsite(c *gin.Context) {
 		a.consoleFail(c, d, missingError{what: "website"}, "website")
 		return
 	}
-	n, err := a.revokeBy(c, revokeReq{WebsiteID: id, reason: "kill switch"})
+	n, err := a.revokeBy(c, adminapi.RevokeRequest{WebsiteID: id}, "kill switch")
 	if err != nil {
 		a.consoleFail(c, d, err, "website")
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // The review page: server-rendered, admin-authenticated, CSRF-protected,
@@ -70,13 +71,13 @@ type pageData struct {
 	Error     string
 	LoginCSRF string
 	Reviews   []pageReview
-	Client    clientView
+	Client    adminapi.Client
 	Approved  []pageLine
 	Events    []pageEvent
 }
 
 type pageReview struct {
-	reviewView
+	adminapi.Review
 	ClientName   string
 	ClientStatus string
 	Created      string
@@ -84,7 +85,7 @@ type pageReview struct {
 }
 
 type pageLine struct {
-	lineView
+	adminapi.ReviewLine
 	Pending   bool
 	WriteOnly bool
 	Decided   string
@@ -248,10 +249,10 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-func pageLines(rv reviewView) []pageLine {
+func pageLines(rv adminapi.Review) []pageLine {
 	out := make([]pageLine, len(rv.Lines))
 	for i, l := range rv.Lines {
-		pl := pageLine{lineView: l, Pending: l.Status == string(storage.LinePending)}
+		pl := pageLine{ReviewLine: l, Pending: l.Status == string(storage.LinePending)}
 		if l.DecidedAt != nil {
 			pl.Decided = fmtTime(*l.DecidedAt)
 		}
@@ -290,7 +291,7 @@ func (a *admin) reviewQueue(c *gin.Context) {
 			names[r.ClientID] = cl
 		}
 		rv := viewReview(r)
-		d.Reviews = append(d.Reviews, pageReview{reviewView: rv, ClientName: cl.Name, ClientStatus: string(cl.Status),
+		d.Reviews = append(d.Reviews, pageReview{Review: rv, ClientName: cl.Name, ClientStatus: string(cl.Status),
 			Created: fmtTime(r.CreatedAt), Lines: pageLines(rv)})
 	}
 	a.render(c, http.StatusOK, "review.html", d)
@@ -368,7 +369,7 @@ func (a *admin) clientHistory(c *gin.Context) {
 	d.Approved = approvedLines(cl.Approved.Strings())
 	for _, r := range rs {
 		rv := viewReview(r)
-		d.Reviews = append(d.Reviews, pageReview{reviewView: rv, Created: fmtTime(r.CreatedAt), Lines: pageLines(rv)})
+		d.Reviews = append(d.Reviews, pageReview{Review: rv, Created: fmtTime(r.CreatedAt), Lines: pageLines(rv)})
 	}
 	for _, e := range evs {
 		d.Events = append(d.Events, viewEvent(e))

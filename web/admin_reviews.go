@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/crypto/bcrypt"
@@ -16,38 +15,16 @@ import (
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
-// reviewView is a review with each line's catalogue entry spelled out.
-type reviewView struct {
-	ID        string     `json:"id"`
-	ClientID  string     `json:"client_id"`
-	FiledBy   string     `json:"filed_by"`
-	Status    string     `json:"status"` // pending or decided
-	Lines     []lineView `json:"lines"`
-	CreatedAt time.Time  `json:"created_at"`
-}
-
-type lineView struct {
-	Index         int        `json:"index"`
-	Scope         string     `json:"scope"`
-	Permission    string     `json:"permission"`
-	Kind          string     `json:"kind"`
-	Description   string     `json:"description"`
-	Justification string     `json:"justification"`
-	Status        string     `json:"status"`
-	Reviewer      string     `json:"reviewer,omitempty"`
-	Note          string     `json:"note,omitempty"`
-	DecidedAt     *time.Time `json:"decided_at,omitempty"`
-}
-
-func viewReview(r storage.Review) reviewView {
-	v := reviewView{ID: r.ID, ClientID: r.ClientID, FiledBy: r.FiledBy, Status: "decided", Lines: make([]lineView, len(r.Lines)), CreatedAt: r.CreatedAt}
+func viewReview(r storage.Review) adminapi.Review {
+	v := adminapi.Review{ID: r.ID, ClientID: r.ClientID, FiledBy: r.FiledBy, Status: "decided", Lines: make([]adminapi.ReviewLine, len(r.Lines)), CreatedAt: r.CreatedAt}
 	if r.Pending() {
 		v.Status = "pending"
 	}
 	for i, l := range r.Lines {
-		lv := lineView{Index: i, Scope: l.Scope, Justification: l.Justification, Status: string(l.Status), Reviewer: l.Reviewer, Note: l.Note}
+		lv := adminapi.ReviewLine{Index: i, Scope: l.Scope, Justification: l.Justification, Status: string(l.Status), Reviewer: l.Reviewer, Note: l.Note}
 		if sc, err := scopes.ParseScope(l.Scope); err == nil {
 			lv.Permission = sc.Perm.String()
 			if d, ok := scopes.Lookup(sc.Name); ok {
@@ -63,24 +40,10 @@ func viewReview(r storage.Review) reviewView {
 	return v
 }
 
-type reviewLineReq struct {
-	Scope         string `json:"scope" validate:"required,scope"`
-	Justification string `json:"justification" validate:"required,sentence"`
-}
-
-type adminReviewReq struct {
-	ClientID string          `json:"client_id" validate:"required,ref"`
-	Lines    []reviewLineReq `json:"lines" validate:"required,min=1,max=70,dive"`
-}
-
-type pluginReviewReq struct {
-	Lines []reviewLineReq `json:"lines" validate:"required,min=1,max=70,dive"`
-}
-
 // fileReviewAsAdmin is POST /admin/v1/reviews: an admin files a scope
 // request on a plugin's behalf; it waits for decisions like any other.
 func (a *admin) fileReviewAsAdmin(c *gin.Context) {
-	var req adminReviewReq
+	var req adminapi.AdminReviewRequest
 	fields, ok := a.decode(c, &req, false)
 	if !ok || invalid(c, fields) {
 		return
@@ -123,7 +86,7 @@ func (a *admin) fileReviewAsPlugin(c *gin.Context) {
 		c.Abort()
 		return
 	}
-	var req pluginReviewReq
+	var req adminapi.PluginReviewRequest
 	fields, ok := a.decode(c, &req, false)
 	if !ok || invalid(c, fields) {
 		return
@@ -131,7 +94,7 @@ func (a *admin) fileReviewAsPlugin(c *gin.Context) {
 	a.fileReview(c, cl, "client", req.Lines)
 }
 
-func (a *admin) fileReview(c *gin.Context, cl storage.Client, filedBy string, lines []reviewLineReq) {
+func (a *admin) fileReview(c *gin.Context, cl storage.Client, filedBy string, lines []adminapi.ReviewLineRequest) {
 	fields := map[string]string{}
 	if cl.Role != storage.RolePlugin {
 		fields["client_id"] = "resource-server clients cannot request scopes"
@@ -205,13 +168,13 @@ func (a *admin) listReviews(c *gin.Context) {
 		a.storageFail(c, err, "reviews")
 		return
 	}
-	out := []reviewView{}
+	out := []adminapi.Review{}
 	for _, r := range rs {
 		if status == "all" || (status == "pending") == r.Pending() {
 			out = append(out, viewReview(r))
 		}
 	}
-	writeAPI(c, http.StatusOK, gin.H{"reviews": out})
+	writeAPI(c, http.StatusOK, adminapi.ReviewList{Reviews: out})
 }
 
 // queryFields rejects query parameters that are unknown or given twice.
@@ -255,18 +218,13 @@ func (a *admin) getReview(c *gin.Context) {
 	writeAPI(c, http.StatusOK, viewReview(rv))
 }
 
-type decideReq struct {
-	Decision string `json:"decision" validate:"required,oneof=approve reject"`
-	Note     string `json:"note" validate:"note"`
-}
-
 // decideLine is POST /admin/v1/reviews/:id/lines/:line (line from 0).
 func (a *admin) decideLine(c *gin.Context) {
 	id, ok := reviewParam(c)
 	if !ok {
 		return
 	}
-	var req decideReq
+	var req adminapi.DecisionRequest
 	fields, ok := a.decode(c, &req, false)
 	if !ok || invalid(c, fields) {
 		return
@@ -280,7 +238,7 @@ func (a *admin) decideLine(c *gin.Context) {
 		apiFail(c, status, map[int]string{http.StatusNotFound: "not_found", http.StatusConflict: "conflict"}[status], desc)
 		return
 	}
-	writeAPI(c, http.StatusOK, gin.H{"review": viewReview(rv), "client": a.viewClient(cl)})
+	writeAPI(c, http.StatusOK, adminapi.Decided{Review: viewReview(rv), Client: a.viewClient(cl)})
 }
 
 // decide is what the API and the review page share: check the line is
@@ -317,15 +275,10 @@ func (a *admin) decide(c *gin.Context, reviewID, lineParam string, approve bool,
 	return rv, cl, 0, "", nil
 }
 
-type websiteReq struct {
-	ID   string `json:"id" validate:"required,objid"`
-	Name string `json:"name" validate:"required,label"`
-}
-
 // createWebsite is POST /admin/v1/websites; an existing ID is 409 and is
 // left untouched.
 func (a *admin) createWebsite(c *gin.Context) {
-	var req websiteReq
+	var req adminapi.Website
 	fields, ok := a.decode(c, &req, false)
 	if !ok || invalid(c, fields) {
 		return
@@ -333,7 +286,7 @@ func (a *admin) createWebsite(c *gin.Context) {
 	ctx := c.Request.Context()
 	_, err := a.store.GetWebsite(ctx, req.ID)
 	if err == nil {
-		writeAPI(c, http.StatusConflict, apiError{Error: "conflict", Description: "a website with this id already exists", Fields: map[string]string{"id": "is taken"}})
+		writeAPI(c, http.StatusConflict, adminapi.Error{Code: "conflict", Description: "a website with this id already exists", Fields: map[string]string{"id": "is taken"}})
 		return
 	}
 	if !errors.Is(err, storage.ErrNotFound) {
@@ -347,7 +300,7 @@ func (a *admin) createWebsite(c *gin.Context) {
 	}
 	a.audit(c, storage.Event{Kind: "website.created", WebsiteID: w.ID, Detail: map[string]string{"name": w.Name}})
 	c.Header("Location", "/admin/v1/websites/"+w.ID)
-	writeAPI(c, http.StatusCreated, w)
+	writeAPI(c, http.StatusCreated, adminapi.Website{ID: w.ID, Name: w.Name})
 }
 
 // getWebsite is GET /admin/v1/websites/:id.
@@ -362,13 +315,7 @@ func (a *admin) getWebsite(c *gin.Context) {
 		a.storageFail(c, err, "website")
 		return
 	}
-	writeAPI(c, http.StatusOK, w)
-}
-
-type operatorReq struct {
-	Email    string   `json:"email" validate:"required,max=254,email"`
-	Password string   `json:"password" validate:"required,min=12,max=72"`
-	Websites []string `json:"websites" validate:"required,min=1,max=100,unique,dive,ref"`
+	writeAPI(c, http.StatusOK, adminapi.Website{ID: w.ID, Name: w.Name})
 }
 
 // createOperator is POST /admin/v1/operators. Every website must exist
@@ -376,7 +323,7 @@ type operatorReq struct {
 // by accident; the CLI creates missing ones first, named after their ID.
 // The password is stored as a bcrypt hash only.
 func (a *admin) createOperator(c *gin.Context) {
-	var req operatorReq
+	var req adminapi.OperatorCreateRequest
 	fields, ok := a.decode(c, &req, false)
 	if !ok {
 		return
@@ -415,7 +362,7 @@ func (a *admin) createOperator(c *gin.Context) {
 		Websites: req.Websites, CreatedAt: a.now()}
 	if err := a.store.CreateOperator(ctx, op); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
-			writeAPI(c, http.StatusConflict, apiError{Error: "conflict", Description: "an operator with this e-mail already exists",
+			writeAPI(c, http.StatusConflict, adminapi.Error{Code: "conflict", Description: "an operator with this e-mail already exists",
 				Fields: map[string]string{"email": "is taken"}})
 			return
 		}
@@ -423,7 +370,7 @@ func (a *admin) createOperator(c *gin.Context) {
 		return
 	}
 	a.audit(c, storage.Event{Kind: "operator.created", Detail: map[string]string{"operator_id": op.ID, "websites": joinComma(op.Websites)}})
-	writeAPI(c, http.StatusCreated, gin.H{"operator_id": op.ID, "email": op.Email, "websites": op.Websites})
+	writeAPI(c, http.StatusCreated, adminapi.OperatorCreated{OperatorID: op.ID, Email: op.Email, Websites: op.Websites})
 }
 
 // everyReview returns every client's reviews, newest first: the decided

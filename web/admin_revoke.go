@@ -12,16 +12,8 @@ import (
 
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
-
-type revokeReq struct {
-	Token     string `json:"token" validate:"omitempty,max=512"`
-	GrantID   string `json:"grant_id" validate:"omitempty,ref"`
-	ClientID  string `json:"client_id" validate:"omitempty,ref"`
-	WebsiteID string `json:"website_id" validate:"omitempty,ref"`
-	// reason, when set (by the console), is recorded in the audit event.
-	reason string
-}
 
 // revoke is POST /admin/v1/revoke with exactly one of token, grant_id,
 // client_id, website_id. It answers the counts revoked ({grants, tokens})
@@ -30,7 +22,7 @@ type revokeReq struct {
 // for an admin a leaked token means the grant is compromised. The token is
 // never echoed, logged or audited.
 func (a *admin) revoke(c *gin.Context) {
-	var req revokeReq
+	var req adminapi.RevokeRequest
 	fields, ok := a.decode(c, &req, false)
 	if !ok || invalid(c, fields) {
 		return
@@ -53,7 +45,7 @@ func (a *admin) revoke(c *gin.Context) {
 		invalid(c, f)
 		return
 	}
-	n, err := a.revokeBy(c, req)
+	n, err := a.revokeBy(c, req, "")
 	var missing missingError
 	switch {
 	case errors.Is(err, errNotAToken):
@@ -82,7 +74,7 @@ func (e missingError) Unwrap() error { return storage.ErrNotFound }
 // revokeBy revokes what req names (exactly one field set) and audits it.
 // It is the one code path of POST /admin/v1/revoke and the console's kill
 // switch. The token is never logged or audited.
-func (a *admin) revokeBy(c *gin.Context, req revokeReq) (storage.Revocation, error) {
+func (a *admin) revokeBy(c *gin.Context, req adminapi.RevokeRequest, reason string) (storage.Revocation, error) {
 	ctx := c.Request.Context()
 	var (
 		n   storage.Revocation
@@ -142,8 +134,8 @@ func (a *admin) revokeBy(c *gin.Context, req revokeReq) (storage.Revocation, err
 		return n, err
 	}
 	ev.Detail["grants"], ev.Detail["tokens"] = strconv.Itoa(n.Grants), strconv.Itoa(n.Tokens)
-	if req.reason != "" {
-		ev.Detail["reason"] = req.reason
+	if reason != "" {
+		ev.Detail["reason"] = reason
 	}
 	if n.Unconfirmed {
 		ev.Detail["durable"] = "false"
@@ -158,10 +150,10 @@ func (a *admin) revokeBy(c *gin.Context, req revokeReq) (storage.Revocation, err
 // acknowledge in time. The revocation is then in force, but a failover of
 // the Redis primary before the replicas catch up could undo it; a warning
 // says to check replication and revoke again.
-func revokeAnswer(n storage.Revocation) gin.H {
-	h := gin.H{"grants": n.Grants, "tokens": n.Tokens, "durable": !n.Unconfirmed}
+func revokeAnswer(n storage.Revocation) adminapi.Revocation {
+	h := adminapi.Revocation{Grants: n.Grants, Tokens: n.Tokens, Durable: !n.Unconfirmed}
 	if n.Unconfirmed {
-		h["warning"] = "revoked on the Redis primary, but no replica acknowledged in time: not yet durable; a failover now could undo it. Check replication, then revoke again."
+		h.Warning = "revoked on the Redis primary, but no replica acknowledged in time: not yet durable; a failover now could undo it. Check replication, then revoke again."
 	}
 	return h
 }
@@ -192,10 +184,12 @@ func (a *admin) listGrants(c *gin.Context) {
 		a.storageFail(c, err, "grants")
 		return
 	}
-	if gs == nil {
-		gs = []storage.Grant{}
+	out := adminapi.GrantList{Grants: make([]adminapi.Grant, len(gs))}
+	for i, g := range gs {
+		out.Grants[i] = adminapi.Grant{ID: g.ID, ClientID: g.ClientID, WebsiteID: g.WebsiteID, OperatorID: g.OperatorID,
+			Scopes: g.Scopes.String(), CreatedAt: g.CreatedAt, ExpiresAt: g.ExpiresAt, Revoked: g.Revoked}
 	}
-	writeAPI(c, http.StatusOK, gin.H{"grants": gs})
+	writeAPI(c, http.StatusOK, out)
 }
 
 var (
@@ -264,12 +258,13 @@ func (a *admin) listAudit(c *gin.Context) {
 		a.storageFail(c, err, "audit events")
 		return
 	}
-	if evs == nil {
-		evs = []storage.Event{}
+	out := adminapi.AuditPage{Events: make([]adminapi.Event, len(evs))}
+	for i, e := range evs {
+		out.Events[i] = adminapi.Event{ID: e.ID, Time: e.Time, Kind: e.Kind, Actor: e.Actor, ClientID: e.ClientID,
+			WebsiteID: e.WebsiteID, GrantID: e.GrantID, Detail: e.Detail}
 	}
-	next := ""
 	if len(evs) == filter.Limit {
-		next = evs[len(evs)-1].ID
+		out.Next = evs[len(evs)-1].ID
 	}
-	writeAPI(c, http.StatusOK, gin.H{"events": evs, "next": next})
+	writeAPI(c, http.StatusOK, out)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scopegate/scopegate/oauth"
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/token"
 )
 
 // consentIDField is the consent form's hidden field naming its single-use
@@ -32,7 +33,7 @@ func consentDigest(ss *session, params url.Values, websiteID string) storage.Con
 // newConsent stores a consent transaction for the page about to be shown
 // and returns its ID (a 256-bit secret, stored only hashed).
 func (pg *pages) newConsent(c *gin.Context, ss *session, req *oauth.AuthorizeRequest, websiteID string) (string, error) {
-	id := newSecret()
+	id := token.NewRandom()
 	err := pg.s.store.CreateConsent(c.Request.Context(), id, consentDigest(ss, req.Params, websiteID), consentTTL)
 	return id, err
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/oauth2"
+
+	"github.com/scopegate/scopegate/storage/token"
 )
 
 // The demo plugin, seeded by `scopegate serve --demo` (cmd/scopegate/demo.go).
@@ -64,7 +66,7 @@ func (pg *pages) demoHome(c *gin.Context) {
 // an HttpOnly cookie scoped to /demo, then off to /oauth/authorize.
 func (pg *pages) demoConnect(c *gin.Context) {
 	noStore(c)
-	verifier, state := oauth2.GenerateVerifier(), newSecret()
+	verifier, state := oauth2.GenerateVerifier(), token.NewRandom()
 	pg.setCookie(c, demoCookie, state+"."+verifier, demoCookiePath, demoCookieMaxAge)
 	// No scope parameter: the plugin asks for its approved website scopes,
 	// and the consent page shows each one.
@@ -92,7 +94,7 @@ func (pg *pages) demoCallback(c *gin.Context) {
 	if ck, err := c.Request.Cookie(demoCookie); err == nil {
 		if state, v, ok := strings.Cut(ck.Value, "."); ok {
 			dv.HasCookie = true
-			dv.StateOK = equalSecret(state, dv.State)
+			dv.StateOK = token.Equal(state, dv.State)
 			verifier = v
 		}
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 
 	"github.com/gin-gonic/gin"
 
@@ -43,4 +44,68 @@ func (pg *pages) confirmDisconnect(c *gin.Context, ss *session, g storage.Grant,
 		Website: w, GrantID: g.ID, ClientName: name, ClientID: g.ClientID, Groups: groupScopes(g.Scopes, g.Scopes), Back: back,
 	}}
 	pg.render(c, http.StatusOK, "disconnect", v.signedIn(ss))
+}
+
+// disconnect is POST /account/plugins/disconnect: revoke one grant of one
+// of the operator's websites, with everything issued from it.
+func (pg *pages) disconnect(c *gin.Context) {
+	noStore(c)
+	form, err := parsePageForm(c.Writer, c.Request)
+	if err != nil {
+		pg.errorPage(c, http.StatusBadRequest, "Bad request", err.Error())
+		return
+	}
+	ctx := c.Request.Context()
+	websiteID, grantID := form.Get("website"), form.Get("grant_id")
+	back := "/account/plugins?" + url.Values{"website": {websiteID}}.Encode()
+	ss, err := pg.currentSession(ctx, c.Request)
+	if err != nil {
+		pg.fail(c, err)
+		return
+	}
+	if ss == nil {
+		pg.renderLoginFor(c, http.StatusOK, back, "", "Your session has ended. Sign in again; nothing was disconnected.", "")
+		return
+	}
+	if !ss.checkCSRF(form.Get("csrf")) {
+		pg.errorPageLink(c, http.StatusForbidden, "Request refused",
+			"This form did not come from this site, or it is too old. Nothing was disconnected.", back, "Back to connected plugins")
+		return
+	}
+	if !ss.mayActFor(websiteID) {
+		pg.errorPage(c, http.StatusForbidden, "Not your website", "You do not manage this website. Nothing was disconnected.")
+		return
+	}
+	g, err := pg.s.store.GetGrant(ctx, grantID)
+	if grantID == "" || errors.Is(err, storage.ErrNotFound) || (err == nil && g.WebsiteID != websiteID) {
+		pg.errorPageLink(c, http.StatusNotFound, "Not found", "This website has no such connected plugin.", back, "Back to connected plugins")
+		return
+	}
+	if err != nil {
+		pg.fail(c, err)
+		return
+	}
+	if g.Revoked {
+		c.Redirect(http.StatusSeeOther, back+"&disconnected=1") // already done
+		return
+	}
+	if form.Get("confirm") != "yes" {
+		pg.confirmDisconnect(c, ss, g, back)
+		return
+	}
+	n, err := pg.s.store.RevokeGrant(ctx, g.ID)
+	if err != nil {
+		pg.fail(c, err)
+		return
+	}
+	pg.s.revoked(revokeDisconnect)
+	err = pg.s.store.AppendEvent(ctx, storage.Event{
+		Time: pg.s.now(), Kind: "grant.revoked", Actor: "operator:" + ss.op.ID, ClientID: g.ClientID, WebsiteID: g.WebsiteID, GrantID: g.ID,
+		Detail: map[string]string{"reason": "disconnected by operator", "tokens": itoa(n.Tokens)},
+	})
+	if err != nil {
+		pg.s.log.Error("audit: append failed", "kind", "grant.revoked", "err", err)
+	}
+	pg.s.log.Info("operator disconnected a plugin", "operator", ss.op.ID, "grant", g.ID, "client", g.ClientID, "tokens", n.Tokens)
+	c.Redirect(http.StatusSeeOther, back+"&disconnected=1")
 }

@@ -40,7 +40,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	store := storage.NewRedis(rdb, storage.RedisOptions{})
 	ctx := context.Background()
 	now := time.Now()
-	fs := &fuzzServer{plug: token.NewSecret(), rs: token.NewSecret(), admin: strings.Repeat("z", 40), session: newSecret(), csrf: newSecret()}
+	fs := &fuzzServer{plug: token.NewSecret(), rs: token.NewSecret(), admin: strings.Repeat("z", 40), session: token.NewRandom(), csrf: token.NewRandom()}
 	must := func(err error) {
 		if err != nil {
 			f.Fatal(err)

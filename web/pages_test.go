@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/token"
 )
 
 const (
@@ -455,7 +456,7 @@ func TestPageConsentCSRF(t *testing.T) {
 	}{
 		{"missing", func(v url.Values) { v.Del("csrf") }},
 		{"empty", func(v url.Values) { v.Set("csrf", "") }},
-		{"wrong", func(v url.Values) { v.Set("csrf", newSecret()) }},
+		{"wrong", func(v url.Values) { v.Set("csrf", token.NewRandom()) }},
 	} {
 		for _, action := range []string{"approve", "deny"} {
 			t.Run(tt.name+"/"+action, func(t *testing.T) {
@@ -644,7 +645,7 @@ func TestPageConnectedPluginsDisconnect(t *testing.T) {
 		}
 	}
 	// Wrong CSRF.
-	bad := url.Values{"csrf": {newSecret()}, "website": {"site-1"}, "grant_id": {gs[0].ID}}
+	bad := url.Values{"csrf": {token.NewRandom()}, "website": {"site-1"}, "grant_id": {gs[0].ID}}
 	if r := b.Post("/account/plugins/disconnect", bad); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("bad CSRF: status %d, want 403", r.StatusCode)
 	}
@@ -767,13 +768,16 @@ func TestPageStorageUnavailable(t *testing.T) {
 	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Location") != "" || !strings.Contains(r.Body, "Temporarily unavailable") {
 		t.Fatalf("status %d Location %q, want a 503 page:\n%s", r.StatusCode, r.Header.Get("Location"), r.Body)
 	}
+	if got := r.Header.Get("Retry-After"); got != "1" {
+		t.Errorf("503 page: Retry-After = %q, want 1 as on the API", got)
+	}
 	assertPageHeaders(t, r)
 	login := b.Get("/login")
 	if login.StatusCode != http.StatusOK {
 		t.Fatalf("/login without a session cookie: status %d", login.StatusCode)
 	}
-	if r := b.SignIn(login, pgEmail, pgPassword); r.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("sign-in with storage down: status %d, want 503", r.StatusCode)
+	if r := b.SignIn(login, pgEmail, pgPassword); r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("sign-in with storage down: status %d Retry-After %q, want 503 and 1", r.StatusCode, r.Header.Get("Retry-After"))
 	}
 }
 

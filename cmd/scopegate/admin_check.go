@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"regexp"
 	"strings"
 
@@ -52,47 +51,4 @@ func checkScopes(flagName string, ss []string) error {
 		}
 	}
 	return nil
-}
-
-// trustFlags are what the consent page shows about a plugin.
-type trustFlags struct {
-	publisher, homepage, privacy string
-}
-
-func (t *trustFlags) bind(fs *flag.FlagSet) {
-	fs.StringVar(&t.publisher, "publisher", "", "who publishes the plugin, shown on the consent `page`")
-	fs.StringVar(&t.homepage, "homepage", "", "the plugin's homepage `URL` (https; http only for loopback), linked from the consent page")
-	fs.StringVar(&t.privacy, "privacy-url", "", "the plugin's privacy policy `URL` (https; http only for loopback), linked from the consent page")
-}
-
-// fill adds the fields given to a request body.
-func (t *trustFlags) fill(body map[string]any) {
-	for _, f := range []struct{ key, v string }{{"publisher", t.publisher}, {"homepage_url", t.homepage}, {"privacy_url", t.privacy}} {
-		if f.v != "" {
-			body[f.key] = f.v
-		}
-	}
-}
-
-// commandUsage is the part of the admin usage about one command (clients,
-// operators, reviews), for `scopegate COMMAND --help`.
-func commandUsage(cmd string) string {
-	var b strings.Builder
-	b.WriteString("Usage:\n")
-	in := false
-	for _, line := range strings.Split(adminUsage, "\n") {
-		switch {
-		case strings.HasPrefix(line, "  scopegate "+cmd+" "):
-			in = true
-		case strings.HasPrefix(line, "  scopegate "), line == "" || !strings.HasPrefix(line, "   "):
-			in = false
-		}
-		if in {
-			b.WriteString(line + "\n")
-		}
-	}
-	b.WriteString("\nEvery command takes --server URL (env SCOPEGATE_SERVER, default\n" +
-		"http://127.0.0.1:8080), --admin-token T (env SCOPEGATE_ADMIN_TOKEN) and --json.\n" +
-		"Run 'scopegate " + cmd + " SUBCOMMAND --help' for a subcommand's flags.\n")
-	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/oauth/resource"
 )
 
@@ -330,7 +331,7 @@ func (a *demoAPI) realtime(w http.ResponseWriter, r *http.Request) {
 			t, err := a.rs.Authorize(ctx, r.Header.Values("Authorization"), r.Method, r.PathValue, resource.AnyScope(resource.WebsiteParam("website_id")))
 			if err != nil {
 				reason := "temporarily_unavailable"
-				var e *resource.Error
+				var e *oautherr.Error
 				if errors.As(err, &e) {
 					reason = e.Code
 				}

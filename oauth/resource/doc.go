@@ -12,8 +12,9 @@
 //   - EventRules and FilterEvents gate realtime (RTM) events by scope: a
 //     token receives an event only if it holds the scope the event needs.
 //
-// The package imports scopes, the standard library and
-// golang.org/x/sync/singleflight only; never the server's packages.
+// The package imports scopes, the leaf error package oauth/oautherr, the
+// standard library and golang.org/x/sync/singleflight only; never the
+// server's packages.
 //
 // # Caching and failure
 //

@@ -2,11 +2,11 @@ package resource
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/scopes"
 )
 
@@ -68,25 +68,23 @@ func (r Rule) Scope(method string) scopes.Scope {
 	return scopes.Scope{Name: r.name, Perm: p}
 }
 
-// Error is a refusal with its RFC 6750 §3 fields.
-type Error struct {
-	Status      int    // 400, 401 or 403
-	Code        string // invalid_request, invalid_token, insufficient_scope; "" when no credentials were sent (§3.1)
-	Description string
-	Scope       string // the missing scope, for insufficient_scope
-}
-
-func (e *Error) Error() string {
-	if e.Code == "" {
-		return "resource: " + e.Description
-	}
-	return "resource: " + e.Code + ": " + e.Description
-}
+// Refusals, all *oautherr.Error with RFC 6750 §3 codes and statuses.
+var (
+	// errNoToken answers a request without a bearer token: RFC 6750 §3.1
+	// says no error code then.
+	errNoToken      = &oautherr.Error{Status: http.StatusUnauthorized, Description: "a bearer token is required"}
+	errInactive     = oautherr.ErrInvalidToken.WithDescription("the token is invalid, expired or revoked")
+	errOtherWebsite = oautherr.ErrInsufficientScope.WithDescription("the token is not for this website")
+	errTwoHeaders   = oautherr.ErrInvalidRequest.WithDescription("more than one Authorization header")
+	errMalformed    = oautherr.ErrInvalidRequest.WithDescription("the Authorization header is not Bearer and one token")
+	errUncheckable  = oautherr.ErrTemporarilyUnavailable.WithDescription("the token cannot be checked now")
+)
 
 // Authorize applies rule to a request: header is its Authorization header
 // values, method its HTTP method, param reads a path parameter. It returns
-// the token, an *Error to answer with, or ErrUnavailable (wrapped). Require
-// and the Gin adapter are thin wrappers; other routers can call it too.
+// the token, an *oautherr.Error to answer with, or ErrUnavailable
+// (wrapped). Check, Require and the Gin adapter are thin wrappers; other
+// routers can call it too.
 func (in *Introspector) Authorize(ctx context.Context, header []string, method string, param func(string) string, rule Rule) (Token, error) {
 	tok, err := bearer(header)
 	if err != nil {
@@ -97,21 +95,19 @@ func (in *Introspector) Authorize(ctx context.Context, header []string, method s
 		return Token{}, err
 	}
 	if !t.Active {
-		return Token{}, &Error{Status: http.StatusUnauthorized, Code: "invalid_token", Description: "the token is invalid, expired or revoked"}
-	}
-	var need string
-	if rule.name != "" {
-		need = rule.Scope(method).String()
+		return Token{}, errInactive
 	}
 	if rule.param != "" {
 		// An empty parameter never matches: a token without a website (a
 		// plugin token) gets nothing from a website route.
 		if w := param(rule.param); w == "" || w != t.WebsiteID {
-			return Token{}, &Error{Status: http.StatusForbidden, Code: "insufficient_scope", Scope: need, Description: "the token is not for this website"}
+			return Token{}, errOtherWebsite
 		}
 	}
-	if rule.name != "" && !t.Scope.Contains(rule.Scope(method)) {
-		return Token{}, &Error{Status: http.StatusForbidden, Code: "insufficient_scope", Scope: need, Description: "the token lacks " + need}
+	if rule.name != "" {
+		if need := rule.Scope(method); !t.Scope.Contains(need) {
+			return Token{}, oautherr.ErrInsufficientScope.WithDescription("the token lacks %s", need)
+		}
 	}
 	return t, nil
 }
@@ -122,18 +118,18 @@ func (in *Introspector) Authorize(ctx context.Context, header []string, method s
 // Tokens in the query or the body (§2.2, §2.3) are not accepted.
 func bearer(header []string) (string, error) {
 	if len(header) == 0 {
-		return "", &Error{Status: http.StatusUnauthorized, Description: "a bearer token is required"}
+		return "", errNoToken
 	}
 	if len(header) > 1 {
-		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_request", Description: "more than one Authorization header"}
+		return "", errTwoHeaders
 	}
 	h := header[0]
 	scheme, tok, _ := strings.Cut(h, " ")
 	if !strings.EqualFold(scheme, "Bearer") {
-		return "", &Error{Status: http.StatusUnauthorized, Description: "a bearer token is required"}
+		return "", errNoToken
 	}
 	if !isB64Token(tok) {
-		return "", &Error{Status: http.StatusBadRequest, Code: "invalid_request", Description: "the Authorization header is not Bearer and one token"}
+		return "", errMalformed
 	}
 	return tok, nil
 }
@@ -163,38 +159,27 @@ func isB64Token(s string) bool {
 	return true
 }
 
-// WriteError answers a request Authorize refused: RFC 6750 §3 status and
-// WWW-Authenticate for an *Error, 503 temporarily_unavailable with
-// Retry-After for anything else (fail closed). The JSON body repeats the
-// error code and description.
-func (in *Introspector) WriteError(w http.ResponseWriter, err error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	var e *Error
+// Check applies rule like Authorize and, on a refusal, answers it: the RFC
+// 6750 §3 status, WWW-Authenticate: Bearer challenge (naming the needed
+// scope on insufficient_scope) and JSON body for an *oautherr.Error, 503
+// temporarily_unavailable with Retry-After for anything else (fail
+// closed). ok is false when the request has been answered.
+func (in *Introspector) Check(w http.ResponseWriter, r *http.Request, param func(string) string, rule Rule) (t Token, ok bool) {
+	t, err := in.Authorize(r.Context(), r.Header.Values("Authorization"), r.Method, param, rule)
+	if err == nil {
+		return t, true
+	}
+	var e *oautherr.Error
 	if !errors.As(err, &e) {
-		h.Set("Retry-After", "1")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": "temporarily_unavailable", "error_description": "the token cannot be checked now"})
-		return
+		oautherr.Write(w, errUncheckable)
+		return Token{}, false
 	}
-	v := `Bearer realm="` + in.cfg.Realm + `"`
-	if e.Code != "" {
-		v += `, error="` + e.Code + `", error_description="` + e.Description + `"`
+	var scope string
+	if e.Code == oautherr.CodeInsufficientScope && rule.name != "" {
+		scope = rule.Scope(r.Method).String()
 	}
-	if e.Scope != "" {
-		v += `, scope="` + e.Scope + `"`
-	}
-	h.Set("WWW-Authenticate", v)
-	w.WriteHeader(e.Status)
-	body := map[string]string{"error_description": e.Description}
-	if e.Code != "" {
-		body["error"] = e.Code
-	}
-	if e.Scope != "" {
-		body["scope"] = e.Scope
-	}
-	_ = json.NewEncoder(w).Encode(body)
+	oautherr.WriteBearer(w, in.cfg.Realm, e, scope)
+	return Token{}, false
 }
 
 // Require returns net/http middleware for the scope name: the request needs
@@ -232,9 +217,8 @@ func AnyScope(opts ...Option) Rule {
 func (in *Introspector) Middleware(rule Rule) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			t, err := in.Authorize(r.Context(), r.Header.Values("Authorization"), r.Method, r.PathValue, rule)
-			if err != nil {
-				in.WriteError(w, err)
+			t, ok := in.Check(w, r, r.PathValue, rule)
+			if !ok {
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), t)))

@@ -133,11 +133,7 @@ func Hash(s string) [32]byte { return sha256.Sum256([]byte(s)) }
 
 // NewSecret returns a new client secret: "sgs_" and 43 base62 characters
 // (256 bits). Secrets carry no grant and no checksum.
-func NewSecret() string {
-	var b [32]byte
-	mustRead(b[:])
-	return "sgs_" + encode(b[:], secretLen)
-}
+func NewSecret() string { return "sgs_" + NewRandom() }
 
 func validKind(k Kind) bool { return k == Code || k == Access || k == Refresh }
 

@@ -26,9 +26,8 @@ func Authenticate(in *resource.Introspector, opts ...resource.Option) gin.Handle
 // Middleware enforces rule on a Gin route.
 func Middleware(in *resource.Introspector, rule resource.Rule) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		t, err := in.Authorize(c.Request.Context(), c.Request.Header.Values("Authorization"), c.Request.Method, c.Param, rule)
-		if err != nil {
-			in.WriteError(c.Writer, err)
+		t, ok := in.Check(c.Writer, c.Request, c.Param, rule)
+		if !ok {
 			c.Abort()
 			return
 		}

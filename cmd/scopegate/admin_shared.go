@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,8 +13,133 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
+
+	"github.com/scopegate/scopegate/web/adminapi"
 )
+
+// The plumbing every admin subcommand shares: flags and environment,
+// the admin API client, --json and text output, the one-line error.
+
+// adminCmd holds what every admin subcommand needs.
+type adminCmd struct {
+	name   string
+	getenv env
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer // warnings (a revocation not yet durable)
+	conn   conn
+	// usage collects the flag set's usage text: printed for --help only,
+	// never after a flag error (stdout stays clean for scripts).
+	usage bytes.Buffer
+}
+
+// exit is the exit status for a subcommand's outcome; a failure is one
+// line on stderr, prefixed with the command's name.
+func (h *adminCmd) exit(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(h.stderr, "%s: %s\n", h.name, oneLine(ue.msg))
+		return 2
+	}
+	fmt.Fprintf(h.stderr, "%s: %s\n", h.name, oneLine(err.Error()))
+	return 1
+}
+
+// parse parses the flags and connects; want is the number of positional
+// arguments (named in what).
+func (h *adminCmd) parse(fs *flag.FlagSet, args []string, what ...string) ([]string, *apiClient, error) {
+	pos, err := parseAdminFlags(fs, args, h.getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = h.stdout.Write(h.usage.Bytes())
+		return nil, nil, err
+	}
+	if err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	if len(pos) < len(what) {
+		return nil, nil, usagef("missing %s", what[len(pos)])
+	}
+	if len(pos) > len(what) {
+		return nil, nil, usagef("unexpected argument %q", pos[len(what)])
+	}
+	api, err := newAPIClient(h.conn)
+	if err != nil {
+		// Reported at the first request, so the command's own checks of
+		// its flags (found locally) come first.
+		api = &apiClient{err: err}
+	}
+	return pos, api, nil
+}
+
+func (h *adminCmd) flags(synopsis string) *flag.FlagSet {
+	return adminFlagSet(h.name, synopsis, &h.usage, &h.conn)
+}
+
+// printJSON prints the server's object as is, indented.
+func (h *adminCmd) printJSON(raw json.RawMessage) error {
+	var b bytes.Buffer
+	if err := json.Indent(&b, raw, "", "  "); err != nil {
+		return fmt.Errorf("unexpected answer from the server: %v", err)
+	}
+	b.WriteByte('\n')
+	_, err := h.stdout.Write(b.Bytes())
+	return err
+}
+
+func (h *adminCmd) table() *tabwriter.Writer {
+	return tabwriter.NewWriter(h.stdout, 0, 4, 2, ' ', 0)
+}
+
+// call runs one request and prints the answer: JSON as is, or text via
+// show.
+func call[T any](ctx context.Context, h *adminCmd, api *apiClient, method, path string, body any, show func(T), also ...any) error {
+	var raw json.RawMessage
+	if err := api.do(ctx, method, path, body, &raw); err != nil {
+		return err
+	}
+	for _, v := range also { // more of the answer the caller wants, whatever the output mode
+		_ = json.Unmarshal(raw, v)
+	}
+	if h.conn.JSON {
+		return h.printJSON(raw)
+	}
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("unexpected answer from the server: %v", err)
+	}
+	show(v)
+	return nil
+}
+
+// dash is a list for a text column: space-separated, "-" when empty.
+func dash(ss []string) string { return orDash(strings.Join(ss, " ")) }
+
+// orDash is a value for a text column, "-" when empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// readLine reads one line from r, without its line ending.
+func readLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReaderSize(r, 4096).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		if errors.Is(err, io.EOF) {
+			return "", errors.New("standard input is empty")
+		}
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
 
 // defaultServer is where the admin subcommands look for the server.
 const defaultServer = "http://127.0.0.1:8080"
@@ -141,18 +267,17 @@ func newAPIClient(c conn) (*apiClient, error) {
 	}, nil
 }
 
-// apiError is the server's error body.
+// apiError is an answer that is not a success: its HTTP status and the
+// server's error body (empty when the body is not one).
 type apiError struct {
-	Status      int               `json:"-"`
-	Code        string            `json:"error"`
-	Description string            `json:"error_description"`
-	Fields      map[string]string `json:"fields"`
+	Status int
+	Body   adminapi.Error
 }
 
 func (e *apiError) Error() string {
-	msg := e.Description
+	msg := e.Body.Description
 	if msg == "" {
-		msg = e.Code
+		msg = e.Body.Code
 	}
 	if msg == "" {
 		msg = fmt.Sprintf("server answered HTTP %d", e.Status)
@@ -206,8 +331,8 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &apiError{Status: resp.StatusCode}
-		if json.Unmarshal(data, e) != nil || (e.Code == "" && e.Description == "") {
-			e.Code, e.Description = "", ""
+		if json.Unmarshal(data, &e.Body) != nil || (e.Body.Code == "" && e.Body.Description == "") {
+			e.Body = adminapi.Error{}
 		}
 		return e
 	}
