@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // audit: read the audit trail, a page at a time.
@@ -68,19 +69,7 @@ func (h *adminCmd) audit(ctx context.Context, args []string) error {
 			q.Set(name, v)
 		}
 	}
-	return call(ctx, h, api, http.MethodGet, "/admin/v1/audit?"+q.Encode(), nil, func(v struct {
-		Events []struct {
-			ID        string            `json:"id"`
-			Time      time.Time         `json:"time"`
-			Kind      string            `json:"kind"`
-			Actor     string            `json:"actor"`
-			ClientID  string            `json:"client_id"`
-			WebsiteID string            `json:"website_id"`
-			GrantID   string            `json:"grant_id"`
-			Detail    map[string]string `json:"detail"`
-		} `json:"events"`
-		Next string `json:"next"`
-	}) {
+	return call(ctx, h, api, http.MethodGet, "/admin/v1/audit?"+q.Encode(), nil, func(v adminapi.AuditPage) {
 		tw := h.table()
 		fmt.Fprintln(tw, "TIME\tKIND\tACTOR\tCLIENT\tWEBSITE\tGRANT\tDETAIL")
 		for _, e := range v.Events {

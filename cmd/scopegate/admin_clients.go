@@ -7,33 +7,16 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // clients: create, list, show, suspend, resume, delete, rotate-secret,
 // update, lower.
 
-// Shapes of the server's answers, for the text output.
-type cliClient struct {
-	ClientID     string   `json:"client_id"`
-	Name         string   `json:"name"`
-	Type         string   `json:"type"`
-	Role         string   `json:"role"`
-	Status       string   `json:"status"`
-	RedirectURIs []string `json:"redirect_uris"`
-	GrantTypes   []string `json:"grant_types"`
-	Approved     []string `json:"approved"`
-	Secrets      []struct {
-		ExpiresAt *time.Time `json:"expires_at"`
-	} `json:"secrets"`
-	ClientSecret string    `json:"client_secret"`
-	ReviewID     string    `json:"review_id"`
-	Publisher    string    `json:"publisher"`
-	HomepageURL  string    `json:"homepage_url"`
-	PrivacyURL   string    `json:"privacy_url"`
-	CreatedAt    time.Time `json:"created_at"`
-}
-
-func (h *adminCmd) printClient(c cliClient) {
+// printClient prints a client; only a creation's answer has a secret and
+// a review.
+func (h *adminCmd) printClient(c adminapi.ClientCreated) {
 	tw := h.table()
 	fmt.Fprintf(tw, "client_id\t%s\n", c.ClientID)
 	if c.ClientSecret != "" {
@@ -94,24 +77,12 @@ func (h *adminCmd) clientsCreate(ctx context.Context, args []string) error {
 	if err := checkScopes("--approve", appr); err != nil {
 		return err
 	}
-	body := map[string]any{"name": name, "role": role}
-	trust.fill(body)
-	if id != "" {
-		body["id"] = id
-	}
+	req := adminapi.CreateClientRequest{ID: id, Name: name, Role: role, RedirectURIs: uris, GrantTypes: grants, Approve: appr,
+		Publisher: trust.publisher, HomepageURL: trust.homepage, PrivacyURL: trust.privacy}
 	if public {
-		body["type"] = "public"
+		req.Type = "public"
 	}
-	if len(uris) > 0 {
-		body["redirect_uris"] = []string(uris)
-	}
-	if len(grants) > 0 {
-		body["grant_types"] = []string(grants)
-	}
-	if len(appr) > 0 {
-		body["approve"] = []string(appr)
-	}
-	return call(ctx, h, api, http.MethodPost, "/admin/v1/clients", body, h.printClient)
+	return call(ctx, h, api, http.MethodPost, "/admin/v1/clients", req, h.printClient)
 }
 
 func (h *adminCmd) clientsList(ctx context.Context, args []string) error {
@@ -120,9 +91,7 @@ func (h *adminCmd) clientsList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return call(ctx, h, api, http.MethodGet, "/admin/v1/clients", nil, func(v struct {
-		Clients []cliClient `json:"clients"`
-	}) {
+	return call(ctx, h, api, http.MethodGet, "/admin/v1/clients", nil, func(v adminapi.ClientList) {
 		tw := h.table()
 		fmt.Fprintln(tw, "CLIENT_ID\tNAME\tROLE\tTYPE\tSTATUS\tAPPROVED")
 		for _, c := range v.Clients {
@@ -143,11 +112,11 @@ func (h *adminCmd) clientsByID(ctx context.Context, sub string, args []string) e
 	case "show":
 		return call(ctx, h, api, http.MethodGet, path, nil, h.printClient)
 	case "delete":
-		return call(ctx, h, api, http.MethodDelete, path, nil, func(v struct{ Grants, Tokens int }) {
+		return call(ctx, h, api, http.MethodDelete, path, nil, func(v adminapi.Deleted) {
 			fmt.Fprintf(h.stdout, "client %s deleted; revoked %s, %s\n", pos[0], plural(v.Grants, "grant"), plural(v.Tokens, "token"))
 		})
 	}
-	return call(ctx, h, api, http.MethodPost, path+"/"+sub, nil, func(c cliClient) {
+	return call(ctx, h, api, http.MethodPost, path+"/"+sub, nil, func(c adminapi.Client) {
 		fmt.Fprintf(h.stdout, "client %s is %s\n", c.ClientID, c.Status)
 	})
 }
@@ -162,16 +131,13 @@ func (h *adminCmd) clientsRotate(ctx context.Context, args []string) error {
 	if *grace < 0 || *grace > 7*24*time.Hour || *grace%time.Second != 0 {
 		return usagef("--grace must be whole seconds from 0 to 168h")
 	}
-	body := map[string]any{"grace_seconds": int(*grace / time.Second)}
-	return call(ctx, h, api, http.MethodPost, "/admin/v1/clients/"+url.PathEscape(pos[0])+"/rotate-secret", body, func(v struct {
-		ClientID     string    `json:"client_id"`
-		ClientSecret string    `json:"client_secret"`
-		OldExpire    time.Time `json:"old_secrets_expire_at"`
-	}) {
+	seconds := int(*grace / time.Second)
+	req := adminapi.RotateRequest{GraceSeconds: &seconds}
+	return call(ctx, h, api, http.MethodPost, "/admin/v1/clients/"+url.PathEscape(pos[0])+"/rotate-secret", req, func(v adminapi.Rotated) {
 		tw := h.table()
 		fmt.Fprintf(tw, "client_id\t%s\n", v.ClientID)
 		fmt.Fprintf(tw, "client_secret\t%s\t(shown only now: store it)\n", v.ClientSecret)
-		fmt.Fprintf(tw, "old secret valid until\t%s\n", v.OldExpire.UTC().Format(time.RFC3339))
+		fmt.Fprintf(tw, "old secret valid until\t%s\n", v.OldSecretsExpireAt.UTC().Format(time.RFC3339))
 		tw.Flush()
 	})
 }
@@ -194,21 +160,13 @@ func (h *adminCmd) clientsUpdate(ctx context.Context, args []string) error {
 	if err := checkGrantTypes(grants); err != nil {
 		return err
 	}
-	body := map[string]any{}
-	trust.fill(body)
-	if name != "" {
-		body["name"] = name
-	}
-	if len(uris) > 0 {
-		body["redirect_uris"] = []string(uris)
-	}
-	if len(grants) > 0 {
-		body["grant_types"] = []string(grants)
-	}
-	if len(body) == 0 {
+	// A flag not given is a null field: the server leaves it as it is.
+	req := adminapi.UpdateClientRequest{Name: given(name), RedirectURIs: givenAll(uris), GrantTypes: givenAll(grants),
+		Publisher: given(trust.publisher), HomepageURL: given(trust.homepage), PrivacyURL: given(trust.privacy)}
+	if req.Empty() {
 		return usagef("nothing to change: give --name, --redirect-uri, --grant-type, --publisher, --homepage or --privacy-url")
 	}
-	return call(ctx, h, api, http.MethodPatch, "/admin/v1/clients/"+url.PathEscape(pos[0]), body, h.printClient)
+	return call(ctx, h, api, http.MethodPatch, "/admin/v1/clients/"+url.PathEscape(pos[0]), req, h.printClient)
 }
 
 func (h *adminCmd) clientsLower(ctx context.Context, args []string) error {
@@ -225,7 +183,7 @@ func (h *adminCmd) clientsLower(ctx context.Context, args []string) error {
 	if err := checkScopes("--scope", sc); err != nil {
 		return err
 	}
-	return call(ctx, h, api, http.MethodPost, "/admin/v1/clients/"+url.PathEscape(pos[0])+"/lower", map[string]any{"scopes": []string(sc)}, func(c cliClient) {
+	return call(ctx, h, api, http.MethodPost, "/admin/v1/clients/"+url.PathEscape(pos[0])+"/lower", adminapi.ScopesRequest{Scopes: sc}, func(c adminapi.Client) {
 		fmt.Fprintf(h.stdout, "client %s approved maximum: %s\n", c.ClientID, dash(c.Approved))
 	})
 }
@@ -241,11 +199,18 @@ func (t *trustFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&t.privacy, "privacy-url", "", "the plugin's privacy policy `URL` (https; http only for loopback), linked from the consent page")
 }
 
-// fill adds the fields given to a request body.
-func (t *trustFlags) fill(body map[string]any) {
-	for _, f := range []struct{ key, v string }{{"publisher", t.publisher}, {"homepage_url", t.homepage}, {"privacy_url", t.privacy}} {
-		if f.v != "" {
-			body[f.key] = f.v
-		}
+// given is a string flag as an optional field: nil when not given.
+func given(s string) *string {
+	if s == "" {
+		return nil
 	}
+	return &s
+}
+
+// givenAll is a repeatable flag as an optional field: nil when not given.
+func givenAll(ss []string) *[]string {
+	if len(ss) == 0 {
+		return nil
+	}
+	return &ss
 }

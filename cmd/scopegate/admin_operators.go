@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // operators create.
@@ -39,7 +41,7 @@ func (h *adminCmd) operatorsCreate(ctx context.Context, args []string) error {
 	}
 	var created []string
 	for _, w := range websites {
-		err := api.do(ctx, http.MethodPost, "/admin/v1/websites", map[string]string{"id": w, "name": w}, nil)
+		err := api.do(ctx, http.MethodPost, "/admin/v1/websites", adminapi.Website{ID: w, Name: w}, nil)
 		var ae *apiError
 		switch {
 		case err == nil:
@@ -51,20 +53,20 @@ func (h *adminCmd) operatorsCreate(ctx context.Context, args []string) error {
 		}
 	}
 	var raw json.RawMessage
-	err = api.do(ctx, http.MethodPost, "/admin/v1/operators", map[string]any{"email": email, "password": pw, "websites": []string(websites)}, &raw)
+	err = api.do(ctx, http.MethodPost, "/admin/v1/operators", adminapi.OperatorCreateRequest{Email: email, Password: pw, Websites: websites}, &raw)
 	if err != nil {
 		return err
 	}
-	var v struct {
-		OperatorID string   `json:"operator_id"`
-		Email      string   `json:"email"`
-		Websites   []string `json:"websites"`
-	}
+	var v adminapi.OperatorCreated
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return fmt.Errorf("unexpected answer from the server: %v", err)
 	}
 	if h.conn.JSON {
-		out := map[string]any{"operator_id": v.OperatorID, "email": v.Email, "websites": v.Websites, "websites_created": nonNilSlice(created)}
+		// The server's answer, and the websites made for it.
+		out := struct {
+			adminapi.OperatorCreated
+			WebsitesCreated []string `json:"websites_created"`
+		}{v, nonNilSlice(created)}
 		b, _ := json.MarshalIndent(out, "", "  ")
 		_, err := fmt.Fprintf(h.stdout, "%s\n", b)
 		return err

@@ -7,31 +7,13 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // reviews: list, show, decide.
 
-type cliLine struct {
-	Index         int    `json:"index"`
-	Scope         string `json:"scope"`
-	Permission    string `json:"permission"`
-	Description   string `json:"description"`
-	Justification string `json:"justification"`
-	Status        string `json:"status"`
-	Reviewer      string `json:"reviewer"`
-	Note          string `json:"note"`
-}
-
-type cliReview struct {
-	ID        string    `json:"id"`
-	ClientID  string    `json:"client_id"`
-	FiledBy   string    `json:"filed_by"`
-	Status    string    `json:"status"`
-	Lines     []cliLine `json:"lines"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-func (h *adminCmd) printLines(r cliReview) {
+func (h *adminCmd) printLines(r adminapi.Review) {
 	tw := h.table()
 	fmt.Fprintln(tw, "LINE\tSCOPE\tSTATUS\tJUSTIFICATION\tDECISION")
 	for _, l := range r.Lines {
@@ -70,9 +52,7 @@ func (h *adminCmd) reviewsList(ctx context.Context, args []string) error {
 	if *client != "" {
 		q.Set("client_id", *client)
 	}
-	return call(ctx, h, api, http.MethodGet, "/admin/v1/reviews?"+q.Encode(), nil, func(v struct {
-		Reviews []cliReview `json:"reviews"`
-	}) {
+	return call(ctx, h, api, http.MethodGet, "/admin/v1/reviews?"+q.Encode(), nil, func(v adminapi.ReviewList) {
 		tw := h.table()
 		fmt.Fprintln(tw, "REVIEW\tCLIENT\tFILED_BY\tFILED_AT\tLINE\tSCOPE\tSTATUS")
 		for _, r := range v.Reviews {
@@ -90,7 +70,7 @@ func (h *adminCmd) reviewsShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return call(ctx, h, api, http.MethodGet, "/admin/v1/reviews/"+url.PathEscape(pos[0]), nil, func(r cliReview) {
+	return call(ctx, h, api, http.MethodGet, "/admin/v1/reviews/"+url.PathEscape(pos[0]), nil, func(r adminapi.Review) {
 		fmt.Fprintf(h.stdout, "review %s for client %s, filed by %s at %s: %s\n", r.ID, r.ClientID, r.FiledBy, r.CreatedAt.UTC().Format(time.RFC3339), r.Status)
 		h.printLines(r)
 	})
@@ -117,10 +97,7 @@ func (h *adminCmd) reviewsDecide(ctx context.Context, args []string) error {
 		decision = "approve"
 	}
 	path := "/admin/v1/reviews/" + url.PathEscape(pos[0]) + "/lines/" + strconv.Itoa(*line)
-	return call(ctx, h, api, http.MethodPost, path, map[string]string{"decision": decision, "note": *note}, func(v struct {
-		Review cliReview `json:"review"`
-		Client cliClient `json:"client"`
-	}) {
+	return call(ctx, h, api, http.MethodPost, path, adminapi.DecisionRequest{Decision: decision, Note: *note}, func(v adminapi.Decided) {
 		st := "?"
 		if *line < len(v.Review.Lines) {
 			st = v.Review.Lines[*line].Status

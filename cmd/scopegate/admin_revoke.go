@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // revoke: a token's grant, a grant, a client's or a website's grants.
@@ -28,32 +30,21 @@ func (h *adminCmd) revoke(ctx context.Context, args []string) error {
 	if n != 1 {
 		return usagef("give exactly one of --token, --grant, --client, --website")
 	}
-	body := map[string]string{}
-	switch {
-	case *tok == "-":
+	req := adminapi.RevokeRequest{Token: *tok, GrantID: *grant, ClientID: *client, WebsiteID: *website}
+	if *tok == "-" {
 		t, err := readLine(h.stdin)
 		if err != nil {
 			return usagef("--token -: %v", err)
 		}
-		body["token"] = strings.TrimSpace(t)
-	case *tok != "":
-		body["token"] = *tok
-	case *grant != "":
-		body["grant_id"] = *grant
-	case *client != "":
-		body["client_id"] = *client
-	default:
-		body["website_id"] = *website
+		req.Token = strings.TrimSpace(t)
 	}
-	var durable struct {
-		Durable *bool  `json:"durable"`
-		Warning string `json:"warning"`
-	}
-	err = call(ctx, h, api, http.MethodPost, "/admin/v1/revoke", body, func(v struct{ Grants, Tokens int }) {
+	// The warning goes to stderr whatever the output mode.
+	var rev adminapi.Revocation
+	err = call(ctx, h, api, http.MethodPost, "/admin/v1/revoke", req, func(v adminapi.Revocation) {
 		fmt.Fprintf(h.stdout, "revoked %s, %s\n", plural(v.Grants, "grant"), plural(v.Tokens, "token"))
-	}, &durable)
-	if err == nil && durable.Durable != nil && !*durable.Durable {
-		fmt.Fprintf(h.stderr, "warning: %s\n", durable.Warning)
+	}, &rev)
+	if err == nil && !rev.Durable && rev.Warning != "" {
+		fmt.Fprintf(h.stderr, "warning: %s\n", rev.Warning)
 	}
 	return err
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // The plumbing every admin subcommand shares: flags and environment,
@@ -248,18 +250,17 @@ func newAPIClient(c conn) (*apiClient, error) {
 	}, nil
 }
 
-// apiError is the server's error body.
+// apiError is an answer that is not a success: its HTTP status and the
+// server's error body (empty when the body is not one).
 type apiError struct {
-	Status      int               `json:"-"`
-	Code        string            `json:"error"`
-	Description string            `json:"error_description"`
-	Fields      map[string]string `json:"fields"`
+	Status int
+	Body   adminapi.Error
 }
 
 func (e *apiError) Error() string {
-	msg := e.Description
+	msg := e.Body.Description
 	if msg == "" {
-		msg = e.Code
+		msg = e.Body.Code
 	}
 	if msg == "" {
 		msg = fmt.Sprintf("server answered HTTP %d", e.Status)
@@ -313,8 +314,8 @@ func (a *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &apiError{Status: resp.StatusCode}
-		if json.Unmarshal(data, e) != nil || (e.Code == "" && e.Description == "") {
-			e.Code, e.Description = "", ""
+		if json.Unmarshal(data, &e.Body) != nil || (e.Body.Code == "" && e.Body.Description == "") {
+			e.Body = adminapi.Error{}
 		}
 		return e
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
@@ -83,6 +81,22 @@ func (c *cliEnv) json(t *testing.T, stdin string, args ...string) map[string]any
 	return m
 }
 
+// typed runs a command with --json and decodes its one JSON object into
+// v, one of the admin API's types, strictly: a field the type does not
+// have fails the test.
+func (c *cliEnv) typed(t *testing.T, v any, stdin string, args ...string) {
+	t.Helper()
+	out := c.ok(t, stdin, append(args, "--json")...)
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("scopegate %s --json: not a %T: %v\n%s", strings.Join(args, " "), v, err, out)
+	}
+	if dec.More() {
+		t.Fatalf("scopegate %s --json: more than one JSON value:\n%s", strings.Join(args, " "), out)
+	}
+}
+
 // fails runs a command that must fail with code and one stderr line
 // containing each of want.
 func (c *cliEnv) fails(t *testing.T, getenv env, code int, stdin string, args []string, want ...string) {
@@ -123,102 +137,6 @@ func (c *cliEnv) introspect(t *testing.T, rsID, rsSecret, tok string) map[string
 		t.Fatalf("introspect: status %d", resp.StatusCode)
 	}
 	return m
-}
-
-func TestCLIClients(t *testing.T) {
-	c := newCLIEnv(t)
-	m := c.json(t, "", "clients", "create", "--name", "Helpdesk", "--redirect-uri", "https://helpdesk.example/cb",
-		"--approve", "website:people:data:write", "--approve", "plugin:subscription:bill:write")
-	id, secret := m["client_id"].(string), m["client_secret"].(string)
-	if !strings.HasPrefix(id, "plg_") || !strings.HasPrefix(secret, "sgs_") || m["review_id"] == "" {
-		t.Fatalf("clients create --json = %v", m)
-	}
-	// The secret works for the approved plugin scope; beyond it, invalid_scope.
-	tok, err := c.ccConfig(id, secret, "plugin:subscription:bill:write").Token(context.Background())
-	if err != nil {
-		t.Fatalf("client credentials: %v", err)
-	}
-	_, err = c.ccConfig(id, secret, "bucket:url:write").Token(context.Background())
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode != "invalid_scope" {
-		t.Errorf("unapproved scope: %v", err)
-	}
-
-	pub := c.json(t, "", "clients", "create", "--name", "SPA", "--public", "--redirect-uri", "http://127.0.0.1:3000/cb", "--id", "spa-1")
-	if _, has := pub["client_secret"]; has || pub["client_id"] != "spa-1" || pub["type"] != "public" {
-		t.Errorf("public client --json = %v", pub)
-	}
-	rs := c.json(t, "", "clients", "create", "--name", "REST API", "--role", "resource-server")
-	rsID, rsSecret := rs["client_id"].(string), rs["client_secret"].(string)
-	if !strings.HasPrefix(rsID, "rs_") || rs["role"] != "resource-server" {
-		t.Errorf("resource server --json = %v", rs)
-	}
-	if !active(c.introspect(t, rsID, rsSecret, tok.AccessToken)) {
-		t.Fatal("token inactive")
-	}
-
-	// Text output: a table with every client; show without the secret.
-	list := c.ok(t, "", "clients", "list")
-	if !strings.HasPrefix(list, "CLIENT_ID") || !strings.Contains(list, id) || !strings.Contains(list, "spa-1") || !strings.Contains(list, rsID) {
-		t.Errorf("clients list:\n%s", list)
-	}
-	show := c.ok(t, "", "clients", "show", id)
-	if !strings.Contains(show, "website:people:data:write plugin:subscription:bill:write") || strings.Contains(show, secret) {
-		t.Errorf("clients show:\n%s", show)
-	}
-	if got := c.json(t, "", "clients", "list")["clients"].([]any); len(got) != 3 {
-		t.Errorf("clients list --json: %d clients", len(got))
-	}
-
-	// Suspend: tokens inactive, token requests refused; resume undoes it.
-	if out := c.ok(t, "", "clients", "suspend", id); out != "client "+id+" is suspended\n" {
-		t.Errorf("suspend output %q", out)
-	}
-	if active(c.introspect(t, rsID, rsSecret, tok.AccessToken)) {
-		t.Error("suspended client's token active")
-	}
-	if _, err := c.ccConfig(id, secret).Token(context.Background()); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
-		t.Errorf("suspended client's token request: %v", err)
-	}
-	if m := c.json(t, "", "clients", "resume", id); m["status"] != "active" {
-		t.Errorf("resume --json = %v", m)
-	}
-	if !active(c.introspect(t, rsID, rsSecret, tok.AccessToken)) {
-		t.Error("token inactive after resume")
-	}
-
-	// Rotate with no grace: the old secret stops at once.
-	rot := c.json(t, "", "clients", "rotate-secret", id, "--grace", "0s")
-	fresh := rot["client_secret"].(string)
-	if fresh == secret || !strings.HasPrefix(fresh, "sgs_") {
-		t.Fatalf("rotate-secret --json = %v", rot)
-	}
-	if _, err := c.ccConfig(id, secret).Token(context.Background()); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
-		t.Errorf("old secret after rotation: %v", err)
-	}
-	if _, err := c.ccConfig(id, fresh).Token(context.Background()); err != nil {
-		t.Errorf("new secret: %v", err)
-	}
-	// Default grace: both work.
-	rot = c.json(t, "", "clients", "rotate-secret", "--grace", "1h", id)
-	if _, err := c.ccConfig(id, fresh).Token(context.Background()); err != nil {
-		t.Errorf("previous secret during the grace period: %v", err)
-	}
-
-	// Lower and update.
-	if out := c.ok(t, "", "clients", "lower", id, "--scope", "plugin:subscription:bill:write"); out != "client "+id+" approved maximum: website:people:data:write\n" {
-		t.Errorf("lower output %q", out)
-	}
-	if m := c.json(t, "", "clients", "update", "spa-1", "--name", "SPA 2", "--redirect-uri", "http://127.0.0.1:4000/cb"); m["name"] != "SPA 2" {
-		t.Errorf("update --json = %v", m)
-	}
-
-	// Delete revokes everything.
-	del := c.json(t, "", "clients", "delete", id)
-	if del["deleted"] != true || del["grants"].(float64) < 1 || del["tokens"].(float64) < 1 {
-		t.Errorf("delete --json = %v", del)
-	}
-	c.fails(t, c.env(), 1, "", []string{"clients", "show", id}, "scopegate clients show: client not found")
 }
 
 func active(m map[string]any) bool { b, _ := m["active"].(bool); return b }
@@ -266,154 +184,5 @@ func TestCLIErrors(t *testing.T) {
 	}
 	if h := runCLI(t, noEnv, "", "clients", "--help"); h.code != 0 || !strings.Contains(h.stdout, "scopegate clients create") {
 		t.Errorf("clients --help: exit %d\n%s", h.code, h.stdout)
-	}
-}
-
-func TestCLIOperators(t *testing.T) {
-	c := newCLIEnv(t)
-	// One website exists already; the other is created with its ID as name.
-	c.json(t, "", "clients", "list") // server up
-	if err := c.store.PutWebsite(context.Background(), storage.Website{ID: "site-old", Name: "Old Shop"}); err != nil {
-		t.Fatal(err)
-	}
-	const pw = "a long enough password"
-	m := c.json(t, pw+"\n", "operators", "create", "--email", "Ops@Shop.example", "--password-stdin", "--website", "site-old", "--website", "site-new")
-	if !strings.HasPrefix(m["operator_id"].(string), "op_") || m["email"] != "ops@shop.example" {
-		t.Fatalf("operators create --json = %v", m)
-	}
-	if got := toStrings(m["websites_created"]); strings.Join(got, ",") != "site-new" {
-		t.Errorf("websites_created = %v", got)
-	}
-	ctx := context.Background()
-	if w, err := c.store.GetWebsite(ctx, "site-old"); err != nil || w.Name != "Old Shop" {
-		t.Errorf("existing website changed: %+v %v", w, err)
-	}
-	if w, err := c.store.GetWebsite(ctx, "site-new"); err != nil || w.Name != "site-new" {
-		t.Errorf("new website: %+v %v", w, err)
-	}
-	op, err := c.store.GetOperatorByEmail(ctx, "ops@shop.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bcrypt.CompareHashAndPassword(op.PasswordHash, []byte(pw)) != nil || strings.Join(op.Websites, ",") != "site-old,site-new" {
-		t.Errorf("operator = %+v", op)
-	}
-	c.fails(t, c.env(), 1, pw+"\n", []string{"operators", "create", "--email", "ops@shop.example", "--password-stdin", "--website", "site-old"},
-		"an operator with this e-mail already exists")
-	c.fails(t, c.env(), 1, "short\n", []string{"operators", "create", "--email", "b@shop.example", "--password-stdin", "--website", "site-old"},
-		"password: must be at least 12 characters")
-	c.fails(t, c.env(), 2, "", []string{"operators", "create", "--email", "b@shop.example", "--password-stdin", "--website", "site-old"},
-		"--password-stdin: standard input is empty")
-	if out := c.ok(t, "another long password\n", "operators", "create", "--email", "c@shop.example", "--password-stdin", "--website", "site-new"); !strings.Contains(out, "created for websites site-new") {
-		t.Errorf("operators create text:\n%s", out)
-	}
-}
-
-func toStrings(v any) []string {
-	var out []string
-	for _, x := range v.([]any) {
-		out = append(out, x.(string))
-	}
-	return out
-}
-
-func TestCLIReviewsRevokeAudit(t *testing.T) {
-	c := newCLIEnv(t)
-	p := c.json(t, "", "clients", "create", "--name", "Uploader", "--grant-type", "client_credentials")
-	id, secret := p["client_id"].(string), p["client_secret"].(string)
-	rs := c.json(t, "", "clients", "create", "--name", "API", "--role", "resource-server")
-	rsID, rsSecret := rs["client_id"].(string), rs["client_secret"].(string)
-
-	// The plugin files its own request.
-	body := `{"lines":[{"scope":"bucket:url:write","justification":"We upload the PDF invoices the plugin generates."},
-		{"scope":"plugin:subscription:bill:write","justification":"We report metered usage for billing every hour."}]}`
-	req, _ := http.NewRequest(http.MethodPost, c.base+"/plugin/v1/scope-requests", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(id, secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var filed struct {
-		ID string `json:"id"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&filed)
-	resp.Body.Close()
-	if resp.StatusCode != 201 || filed.ID == "" {
-		t.Fatalf("file request: %d", resp.StatusCode)
-	}
-
-	list := c.ok(t, "", "reviews", "list")
-	if !strings.HasPrefix(list, "REVIEW") || strings.Count(list, filed.ID) != 2 || !strings.Contains(list, "bucket:url:write") {
-		t.Errorf("reviews list:\n%s", list)
-	}
-	if got := c.json(t, "", "reviews", "list")["reviews"].([]any); len(got) != 1 {
-		t.Errorf("reviews list --json: %v", got)
-	}
-	out := c.ok(t, "", "reviews", "decide", filed.ID, "--line", "0", "--approve", "--note", "ok")
-	if out != "line 0 of review "+filed.ID+" approved; client "+id+" approved maximum: bucket:url:write\n" {
-		t.Errorf("decide output %q", out)
-	}
-	dec := c.json(t, "", "reviews", "decide", filed.ID, "--line", "1", "--reject", "--note", "needs a contract")
-	if dec["review"].(map[string]any)["status"] != "decided" {
-		t.Errorf("decide --json = %v", dec)
-	}
-	c.fails(t, c.env(), 1, "", []string{"reviews", "decide", filed.ID, "--line", "1", "--approve"}, "line 1 is already rejected")
-	show := c.ok(t, "", "reviews", "show", filed.ID)
-	if !strings.Contains(show, "approved") || !strings.Contains(show, "rejected") || !strings.Contains(show, "admin:configured token: needs a contract") {
-		t.Errorf("reviews show:\n%s", show)
-	}
-	if _, err := c.ccConfig(id, secret, "plugin:subscription:bill:write").Token(context.Background()); err == nil {
-		t.Error("rejected scope granted")
-	}
-	tok, err := c.ccConfig(id, secret, "bucket:url:write").Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// Revoke by token read from stdin: its grant dies; counts in JSON.
-	rv := c.json(t, tok.AccessToken+"\n", "revoke", "--token", "-")
-	if rv["grants"] != 1.0 || rv["tokens"] != 1.0 || rv["durable"] != true || len(rv) != 3 {
-		t.Errorf("revoke --token - --json = %v", rv)
-	}
-	if active(c.introspect(t, rsID, rsSecret, tok.AccessToken)) {
-		t.Error("revoked token active")
-	}
-	tok2, err := c.ccConfig(id, secret).Token(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out := c.ok(t, "", "revoke", "--client", id); out != "revoked 1 grant, 1 token\n" {
-		t.Errorf("revoke --client output %q", out)
-	}
-	if active(c.introspect(t, rsID, rsSecret, tok2.AccessToken)) {
-		t.Error("token active after revoking its client")
-	}
-	c.fails(t, c.env(), 1, "", []string{"revoke", "--website", "nope-site"}, "scopegate revoke: website not found")
-
-	// Audit: filters, paging, text table.
-	a := c.json(t, "", "audit", "--client", id, "--kind", "revoke.client")
-	evs := a["events"].([]any)
-	if len(evs) != 1 || evs[0].(map[string]any)["actor"] != "admin:configured token" || a["next"] != "" {
-		t.Errorf("audit --kind revoke.client = %v", a)
-	}
-	if strings.Contains(c.ok(t, "", "audit", "--limit", "1000"), tok.AccessToken) {
-		t.Error("the audit trail holds a token")
-	}
-	page1 := c.json(t, "", "audit", "--client", id, "--limit", "2")
-	next, _ := page1["next"].(string)
-	if len(page1["events"].([]any)) != 2 || next == "" {
-		t.Fatalf("audit page 1 = %v", page1)
-	}
-	page2 := c.json(t, "", "audit", "--client", id, "--limit", "2", "--after", next)
-	if e1, e2 := page1["events"].([]any)[1].(map[string]any), page2["events"].([]any)[0].(map[string]any); e1["id"] == e2["id"] {
-		t.Error("page 2 repeats page 1")
-	}
-	text := c.ok(t, "", "audit", "--client", id, "--limit", "2", "--since", "1h")
-	if !strings.HasPrefix(text, "TIME") || !strings.Contains(text, "more: --after ") {
-		t.Errorf("audit text:\n%s", text)
-	}
-	if got := c.json(t, "", "audit", "--since", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))["events"].([]any); len(got) != 0 {
-		t.Errorf("audit since the future = %v", got)
 	}
 }

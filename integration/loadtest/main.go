@@ -14,7 +14,9 @@
 // With -mixed, it then drives a mix of client-credentials issuance,
 // introspection and revocation for that long and checks that every revoked
 // token introspects inactive; it exits non-zero on any error or any
-// revoked token still active.
+// revoked token still active. Meanwhile it samples scopegate's RSS and Go
+// heap and Redis's used_memory, and prints the series and whether RSS
+// stayed flat (memory.go; a figure, not pass/fail).
 //
 // All traffic goes to 127.0.0.1. Every loop is bounded in count and time.
 package main
@@ -34,14 +36,14 @@ import (
 )
 
 type options struct {
-	duration, warmup, mixed time.Duration
-	reps                    int
-	conns                   []int
-	scenarios               []string
-	bin                     string
-	codes, revokes          int
-	floorServe              bool
-	floorRedis, floorAddr   string
+	duration, warmup, mixed, memEvery time.Duration
+	reps                              int
+	conns                             []int
+	scenarios                         []string
+	bin                               string
+	codes, revokes                    int
+	floorServe                        bool
+	floorRedis, floorAddr             string
 }
 
 func main() {
@@ -62,6 +64,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	conns := fs.String("conns", "16,64", "keep-alive `connections`, comma-separated")
 	scen := fs.String("scenarios", strings.Join(allScenarios, ","), "scenarios to run, comma-separated")
 	fs.DurationVar(&o.mixed, "mixed", 0, "then run the mixed issue/introspect/revoke check for this `long` (0: skip)")
+	fs.DurationVar(&o.memEvery, "mem-every", 0, "with -mixed, sample memory every `interval` (0: about 60 samples, 100ms to 5s apart)")
 	fs.StringVar(&o.bin, "bin", "", "scopegate `binary` to measure (default: build ./cmd/scopegate)")
 	fs.IntVar(&o.codes, "codes", 12000, "authorization codes to provision for the code scenario (it stops early when they run out)")
 	fs.IntVar(&o.revokes, "revokes", 20000, "access tokens to provision for the revoke scenario (it stops early when they run out)")
@@ -88,8 +91,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		o.scenarios = append(o.scenarios, s)
 	}
-	if o.duration <= 0 || o.duration > time.Hour || o.warmup < 0 || o.reps < 1 || o.reps > 100 || o.mixed < 0 || o.mixed > 24*time.Hour {
-		return errors.New("-duration (0, 1h], -warmup >= 0, -reps [1, 100] and -mixed [0, 24h] please")
+	if o.memEvery == 0 {
+		o.memEvery = sampleEvery(o.mixed)
+	}
+	if o.duration <= 0 || o.duration > time.Hour || o.warmup < 0 || o.reps < 1 || o.reps > 100 || o.mixed < 0 || o.mixed > 24*time.Hour ||
+		o.memEvery < 10*time.Millisecond || o.memEvery > time.Hour {
+		return errors.New("-duration (0, 1h], -warmup >= 0, -reps [1, 100], -mixed [0, 24h] and -mem-every [10ms, 1h] please")
 	}
 
 	env, err := startEnv(ctx, o, out)

@@ -38,10 +38,13 @@ func mixed(ctx context.Context, e *env, o options, out io.Writer) error {
 		errCount, activeAfterRevoke atomic.Int64
 		ops                         atomic.Int64
 	)
-	rss0 := rssKB(e.sg)
-	mem0 := usedMemory(ctx, e)
 	start := time.Now()
 	deadline := start.Add(o.mixed)
+	mem := newMemSampler(e, start)
+	defer mem.hc.CloseIdleConnections()
+	stopSampling := make(chan struct{})
+	sampled := make(chan []memSample, 1)
+	go func() { sampled <- mem.run(ctx, o.memEvery, stopSampling) }()
 	var wg sync.WaitGroup
 	for w := range conns {
 		wg.Go(func() {
@@ -104,8 +107,8 @@ func mixed(ctx context.Context, e *env, o options, out io.Writer) error {
 	}
 	wg.Wait()
 	took := time.Since(start)
-	rss1 := rssKB(e.sg)
-	mem1 := usedMemory(ctx, e)
+	close(stopSampling)
+	samples := append(<-sampled, mem.sample(ctx))
 	// Every revoked token, once more, at the end.
 	_, err = parallel(ctx, len(revoked), conns, func(i int) (struct{}, error) {
 		c := &caller{hc: hc}
@@ -123,8 +126,7 @@ func mixed(ctx context.Context, e *env, o options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "loadtest: mixed: %d requests in %v (%.0f/s), %d tokens revoked and rechecked\n",
 		ops.Load(), took.Round(time.Second), float64(ops.Load())/took.Seconds(), len(revoked))
-	fmt.Fprintf(out, "loadtest: scopegate RSS %.1f MB -> %.1f MB; Redis used_memory %.1f MB -> %.1f MB\n",
-		float64(rss0)/1024, float64(rss1)/1024, float64(mem0)/(1<<20), float64(mem1)/(1<<20))
+	reportMemory(out, samples, o.mixed)
 	fmt.Fprintf(out, "%d errors, %d active-after-revoke\n", errCount.Load(), activeAfterRevoke.Load())
 	if errCount.Load() != 0 || activeAfterRevoke.Load() != 0 {
 		return fmt.Errorf("mixed run failed: %d errors, %d revoked tokens still active", errCount.Load(), activeAfterRevoke.Load())
