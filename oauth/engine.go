@@ -169,6 +169,33 @@ func (p *Provider) newTokens(gid, clientID string, access, refresh scopes.Set, s
 	return toks
 }
 
+// redeem uses up a code or a refresh token (gt says which) and stores its successor
+// tokens toks in one atomic storage step (one Redis round trip; see
+// storage's RedeemChecked for the checks of r). toks carry the redeemed
+// token's scopes; the answer names them capped at the client's current
+// maximum, as introspection does. If nothing is left after capping, the
+// grant is revoked (its tokens could never be used) and the client gets
+// invalid_scope.
+func (p *Provider) redeem(ctx context.Context, c storage.Client, gt oauth2.GrantType, value string, r storage.Redemption, toks []storage.NewToken) (oauth2.TokenInfo, error) {
+	what := "authorization code"
+	if gt == oauth2.Refreshing {
+		what = "refresh token"
+	}
+	g, granted, err := p.store.RedeemChecked(ctx, value, r, toks...)
+	if err != nil {
+		return nil, grantError(err, what)
+	}
+	scope := granted.Intersect(c.Approved)
+	if scope.IsEmpty() {
+		if _, err := p.store.RevokeGrant(ctx, g.ID); err != nil {
+			p.log.Warn("oauth: revoking a grant left without approved scopes", "grant", g.ID, "err", err)
+		}
+		return nil, ErrInvalidScope.WithDescription("none of the %s's scopes is still approved for this client", what)
+	}
+	p.metrics.issued(string(gt))
+	return tokenInfo(toks, scope), nil
+}
+
 // tokenInfo is the engine's view of tokens made by newTokens: what the
 // token response (RFC 6749 §5.1) shows, with scope as the granted scope.
 func tokenInfo(toks []storage.NewToken, scope scopes.Set) oauth2.TokenInfo {

@@ -90,28 +90,9 @@ func (f codeFlow) handle(ctx context.Context, c storage.Client, tgr *oauth2.Toke
 		challenge = base64.RawURLEncoding.EncodeToString(sum[:])
 	}
 	toks := p.newTokens(gid, c.ID, scopes.Set{}, scopes.Set{}, true, allowsGrant(c, "refresh_token"))
-	g, consented, err := p.store.RedeemChecked(ctx, tgr.Code, storage.Redemption{
+	return p.redeem(ctx, c, oauth2.AuthorizationCode, tgr.Code, storage.Redemption{
 		ClientID: c.ID, RedirectURI: tgr.RedirectURI, Challenge: challenge, RequirePKCE: c.Type == storage.Public,
-	}, toks...)
-	if err != nil {
-		return nil, grantError(err, "authorization code")
-	}
-	scope := consented.Intersect(c.Approved)
-	if scope.IsEmpty() {
-		return nil, p.unusable(ctx, g, "none of the consented scopes is still approved for this client")
-	}
-	p.metrics.issued("authorization_code")
-	return tokenInfo(toks, scope), nil
-}
-
-// unusable answers a redemption that succeeded but whose tokens carry no
-// scope the client is still approved for: the grant is revoked (its tokens
-// could never be used) and the client gets invalid_scope.
-func (p *Provider) unusable(ctx context.Context, g storage.Grant, why string) error {
-	if _, err := p.store.RevokeGrant(ctx, g.ID); err != nil {
-		p.log.Warn("oauth: revoking a grant left without approved scopes", "grant", g.ID, "err", err)
-	}
-	return ErrInvalidScope.WithDescription("%s", why)
+	}, toks)
 }
 
 // validVerifier checks RFC 7636 §4.1's ABNF; the same shape is required of

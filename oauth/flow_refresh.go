@@ -31,16 +31,7 @@ func (f refreshFlow) handle(ctx context.Context, c storage.Client, tgr *oauth2.T
 			return nil, grantError(storage.ErrNotFound, "refresh token")
 		}
 		toks := p.newTokens(gid, c.ID, scopes.Set{}, scopes.Set{}, true, true)
-		g, granted, err := p.store.RedeemChecked(ctx, tgr.Refresh, storage.Redemption{ClientID: c.ID}, toks...)
-		if err != nil {
-			return nil, grantError(err, "refresh token")
-		}
-		scope := granted.Intersect(c.Approved)
-		if scope.IsEmpty() {
-			return nil, p.unusable(ctx, g, "none of the requested scopes is still approved for this client")
-		}
-		p.metrics.issued("refresh_token")
-		return tokenInfo(toks, scope), nil
+		return p.redeem(ctx, c, oauth2.Refreshing, tgr.Refresh, storage.Redemption{ClientID: c.ID}, toks)
 	}
 	// A narrower scope was asked for: check it against the old token's
 	// before rotating (two round trips).
