@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -92,18 +90,7 @@ func runAdmin(ctx context.Context, cmd string, args []string, getenv env, stdin 
 		fmt.Fprintf(stderr, "%s: unknown subcommand %q (run 'scopegate %s --help')\n", "scopegate "+cmd, sub, cmd)
 		return 2
 	}
-	var ue usageError
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(ue.msg))
-		return 2
-	}
-	fmt.Fprintf(stderr, "%s: %s\n", name, oneLine(err.Error()))
-	return 1
+	return h.exit(err)
 }
 
 // commandUsage is the part of the admin usage about one command (clients,

@@ -35,6 +35,23 @@ type adminCmd struct {
 	usage bytes.Buffer
 }
 
+// exit is the exit status for a subcommand's outcome; a failure is one
+// line on stderr, prefixed with the command's name.
+func (h *adminCmd) exit(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(h.stderr, "%s: %s\n", h.name, oneLine(ue.msg))
+		return 2
+	}
+	fmt.Fprintf(h.stderr, "%s: %s\n", h.name, oneLine(err.Error()))
+	return 1
+}
+
 // parse parses the flags and connects; want is the number of positional
 // arguments (named in what).
 func (h *adminCmd) parse(fs *flag.FlagSet, args []string, what ...string) ([]string, *apiClient, error) {

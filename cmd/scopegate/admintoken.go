@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/scopegate/scopegate/storage/token"
@@ -44,7 +43,7 @@ func bootstrapAdminToken(ctx context.Context, store adminTokenStore, cfg ServeCo
 	if label == "" {
 		label = "first-start token, " + now.UTC().Format("2006-01-02")
 	}
-	t := "sgadm_" + strings.TrimPrefix(token.NewSecret(), "sgs_")
+	t := "sgadm_" + token.NewRandom()
 	if err := store.AddAdminToken(ctx, t, label); err != nil {
 		return err
 	}
