@@ -276,7 +276,9 @@ func (f *hostileFixture) cases(t *testing.T) []hostileCase {
 		{name: "authorize: response_mode fragment", method: "GET", path: authz("&response_mode=fragment"), status: 302, code: "invalid_request", redirect: true},
 		{name: "authorize: POST as JSON", method: "POST", path: "/oauth/authorize", ctype: "application/json", body: `{"client_id":"plug"}`, status: 400},
 		{name: "authorize: POST with 5000 parameters", method: "POST", path: "/oauth/authorize", ctype: formCT, body: manyParams(5000), status: 400},
-		{name: "authorize: PUT", method: "PUT", path: "/oauth/authorize", status: 405},
+		{name: "authorize: PUT", method: "PUT", path: "/oauth/authorize", status: 405, code: "invalid_request"},
+		{name: "no such path", method: "GET", path: "/oauth/authorise", status: 404, code: "not_found"},
+		{name: "healthz: DELETE", method: "DELETE", path: "/healthz", status: 405, code: "invalid_request"},
 
 		// ---- headers ----
 		{name: "token: 2 MiB header", method: "POST", path: "/oauth/token", ctype: formCT, body: "grant_type=refresh_token", header: map[string]string{"X-Big": strings.Repeat("a", 2<<20)}, status: 431},

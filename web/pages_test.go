@@ -768,13 +768,16 @@ func TestPageStorageUnavailable(t *testing.T) {
 	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Location") != "" || !strings.Contains(r.Body, "Temporarily unavailable") {
 		t.Fatalf("status %d Location %q, want a 503 page:\n%s", r.StatusCode, r.Header.Get("Location"), r.Body)
 	}
+	if got := r.Header.Get("Retry-After"); got != "1" {
+		t.Errorf("503 page: Retry-After = %q, want 1 as on the API", got)
+	}
 	assertPageHeaders(t, r)
 	login := b.Get("/login")
 	if login.StatusCode != http.StatusOK {
 		t.Fatalf("/login without a session cookie: status %d", login.StatusCode)
 	}
-	if r := b.SignIn(login, pgEmail, pgPassword); r.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("sign-in with storage down: status %d, want 503", r.StatusCode)
+	if r := b.SignIn(login, pgEmail, pgPassword); r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "1" {
+		t.Fatalf("sign-in with storage down: status %d Retry-After %q, want 503 and 1", r.StatusCode, r.Header.Get("Retry-After"))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/scopegate/scopegate/oauth"
 	adminsvc "github.com/scopegate/scopegate/oauth/admin"
+	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/storage"
 )
 
@@ -114,6 +115,9 @@ func (s *Server) Handler() http.Handler { return s.public }
 // AdminHandler serves only the admin API and admin pages.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
 
+// errNoRoute answers a path the server does not have.
+var errNoRoute = oautherr.ErrNotFound.WithDescription("no such endpoint")
+
 func (s *Server) newEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -129,10 +133,10 @@ func (s *Server) newEngine() *gin.Engine {
 	}
 	e.Use(s.recoverer(), s.logRequests(), securityHeaders(), crossOriginGuard())
 	e.NoRoute(func(c *gin.Context) {
-		c.JSON(http.StatusNotFound, gin.H{"error": "not_found", "error_description": "no such endpoint"})
+		oautherr.Write(c.Writer, errNoRoute)
 	})
 	e.NoMethod(func(c *gin.Context) {
-		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "invalid_request", "error_description": "method not allowed"})
+		oautherr.Write(c.Writer, oautherr.ErrMethodNotAllowed)
 	})
 	return e
 }
@@ -195,7 +199,7 @@ func (s *Server) recoverer() gin.HandlerFunc {
 			if v := recover(); v != nil {
 				s.log.Error("panic serving request", "path", c.Request.URL.Path, "panic", v)
 				if !c.Writer.Written() {
-					oauth.WriteError(c.Writer, oauth.ErrServerError)
+					oautherr.Write(c.Writer, oautherr.ErrServerError)
 				}
 				c.Abort()
 			}
