@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -125,17 +123,7 @@ func TestRateLimitAdminTokens(t *testing.T) {
 		req, _ := http.NewRequestWithContext(testCtx(t), http.MethodGet, e.URL+"/admin/v1/clients", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("X-Forwarded-For", addr)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		var body struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(b, &body)
-		return rawAnswer{status: resp.StatusCode, header: resp.Header, body: string(b), err: body.Error}
+		return doRaw(t, req)
 	}
 	for i := range 50 {
 		if r := get("198.51.100.40", good); r.status != http.StatusOK {

@@ -46,6 +46,13 @@ func postFrom(t *testing.T, base, path, addr, id, secret string, form url.Values
 	if id != "" {
 		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
 	}
+	return doRaw(t, req)
+}
+
+// doRaw sends req and reads the answer, with the error code of a JSON
+// error body.
+func doRaw(t *testing.T, req *http.Request) rawAnswer {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
