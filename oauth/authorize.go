@@ -222,3 +222,18 @@ func (p *Provider) authResponse(req *AuthorizeRequest, v url.Values) url.Values 
 	}
 	return v
 }
+
+// redirectWith adds params to a redirect URI, keeping its own query
+// (RFC 6749 §3.1.2).
+func redirectWith(redirectURI string, params url.Values) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil {
+		return redirectURI
+	}
+	q := u.Query()
+	for k, vs := range params {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}

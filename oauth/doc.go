@@ -24,6 +24,22 @@
 //     the request hygiene every form endpoint shares; ClientCredentials and
 //     HashSecret for client authentication.
 //
+// # Layout
+//
+//   - provider.go: Provider, Config, client authentication and the client
+//     cache.
+//   - engine.go: all of the go-oauth2 glue: the engine's configuration, the
+//     two hooks we install (ClientInfoHandler, ExtensionFieldsHandler), the
+//     oauth2.Manager that hands each grant to its handler, and what the
+//     engine does and does not do for us.
+//   - One handler per grant, each a grantHandler checked at compile time:
+//     flow_code.go (authorization code with PKCE, issuing and redeeming),
+//     flow_client_credentials.go, flow_refresh.go (rotation, narrowing).
+//   - endpoints.go: ParseForm and the Token, Introspect, Revoke and
+//     Metadata endpoints; authorize.go: the authorization endpoint's logic.
+//   - errors.go: AsError and grantError, the one path from any error to
+//     an oautherr.Error, and WriteError.
+//
 // # Standards
 //
 //   - RFC 6749: §2.3.1 client_secret_basic (form-urlencoded before Basic)
@@ -70,7 +86,7 @@
 //     known good.
 //   - PKCE: the engine allows plain, defaults a missing method to plain,
 //     does not require PKCE of public clients, skips the verifier's shape
-//     and answers a downgrade with a 500. parsePKCE and exchangeCode
+//     and answers a downgrade with a 500. parsePKCE and the code flow
 //     (its checks run inside storage's RedeemChecked) enforce RFC 7636
 //     with S256 only.
 //   - Implicit and password grants: on by default. The engine is
@@ -79,22 +95,26 @@
 //   - Client authentication: the engine compares plain-text secrets and
 //     does not authenticate the refresh grant at all. Token authenticates
 //     every client first (constant-time SHA-256 comparison against the
-//     stored hashes, suspended clients refused); the engine's
-//     ClientInfo never exposes a secret.
+//     stored hashes, suspended clients refused); the engine never
+//     sees a secret.
 //   - Refresh: the engine neither checks that the refresh token belongs to
-//     the caller nor stops a wider scope. RefreshAccessToken does both and
+//     the caller nor stops a wider scope. The refresh flow does both and
 //     re-caps at the client's current approved maximum.
 //   - Code redemption and refresh rotation: the engine reads then deletes
 //     (two steps, racy). Here they go through the store's atomic
-//     RedeemCode and RotateRefresh: of concurrent uses exactly one wins,
+//     RedeemChecked and RotateRefresh: of concurrent uses exactly one wins,
 //     and a replay revokes the grant.
 //   - Errors: the engine looks errors up by value (a wrapped error becomes
 //     a 500 server_error) and sends invalid_grant, unsupported_grant_type
-//     and unsupported_response_type as 401. InternalErrorHandler runs
-//     AsError (errors.As / errors.Is: a wrapped storage.ErrUnavailable
-//     stays a 503), ResponseErrorHandler restores RFC statuses, and
-//     ResponseTokenHandler writes every body through WriteError or with
-//     Cache-Control: no-store.
+//     and unsupported_response_type as 401. Token runs the engine's steps
+//     (ValidationTokenRequest, GetAccessToken) itself, so the engine never
+//     writes an answer: every error goes through AsError (errors.As /
+//     errors.Is: a wrapped storage.ErrUnavailable stays a 503, engine
+//     errors get RFC statuses) and WriteError, every success through one
+//     JSON writer with Cache-Control: no-store.
+//   - Grant-type authorization: the engine's ClientAuthorizedHandler has
+//     no context parameter. It is left unset; Token checks the
+//     authenticated client's grant types, with the request's context.
 //   - Scopes: the engine knows nothing of website versus plugin scopes or
 //     of an approved maximum; every grant here parses scope strictly and
 //     caps it, naming the offending scopes in invalid_scope.
@@ -103,7 +123,7 @@
 // # Dependencies
 //
 // oauth imports, of scopegate, only scopes, storage (its interfaces and
-// sentinel errors) and storage/token; of the outside, the engine
+// sentinel errors), storage/token and the leaf oauth/oautherr; of the outside, the engine
 // (github.com/go-oauth2/oauth2/v4) and the standard library. It must not
 // import web, cmd, integration, Gin or any package that chooses or starts a
 // storage backend (only cmd chooses one; tests use storage/redistest). Web

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-oauth2/oauth2/v4"
+
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
@@ -62,22 +64,26 @@ func ParseForm(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-var supportedGrants = map[string]bool{"authorization_code": true, "client_credentials": true, "refresh_token": true}
-
-// Token is the token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6). The client
-// is authenticated here; the engine then parses the grant and calls our
-// manager.
+// Token is the token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6). Here the
+// client is authenticated and authorized for the grant type, with the
+// request's context; the engine then reads the grant's parameters and
+// calls the grant's handler through our manager (engine.go). Every answer,
+// success or error, is written here.
 func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	if err := ParseForm(w, r); err != nil {
 		WriteError(w, err)
 		return
 	}
-	gt := r.PostForm.Get("grant_type")
+	gt := oauth2.GrantType(r.PostForm.Get("grant_type"))
 	switch {
 	case gt == "":
+		// The engine says unsupported_grant_type; a missing parameter is
+		// invalid_request (RFC 6749 §5.2).
 		WriteError(w, ErrInvalidRequest.WithDescription("grant_type is missing"))
 		return
-	case !supportedGrants[gt]:
+	case !p.engine.CheckGrantType(gt):
+		// Checked before authentication, and as unsupported_grant_type:
+		// the engine says unauthorized_client.
 		WriteError(w, ErrUnsupportedGrantType.WithDescription("grant_type %q is not supported", gt))
 		return
 	}
@@ -90,30 +96,23 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, ErrUnauthorizedClient.WithDescription("resource-server clients cannot obtain tokens"))
 		return
 	}
-	if !allowsGrant(c, gt) {
+	if !allowsGrant(c, string(gt)) {
+		// The engine's ClientAuthorizedHandler would ask this without the
+		// request's context; it is left unset and asked here instead.
 		WriteError(w, ErrUnauthorizedClient.WithDescription("this client may not use grant_type %s", gt))
 		return
 	}
-	if c.Type == storage.Public && gt == "client_credentials" {
-		WriteError(w, ErrUnauthorizedClient.WithDescription("public clients cannot use client_credentials"))
+	egt, tgr, err := p.engine.ValidationTokenRequest(r)
+	if err != nil {
+		p.writeError(w, err)
 		return
 	}
-	if gt == "authorization_code" && r.PostForm.Get("redirect_uri") == "" {
-		WriteError(w, ErrInvalidRequest.WithDescription("redirect_uri is required"))
+	ti, err := p.engine.GetAccessToken(withClient(r.Context(), c), egt, tgr)
+	if err != nil {
+		p.writeError(w, err)
 		return
 	}
-	if gt == "authorization_code" && r.PostForm.Get("code") == "" {
-		WriteError(w, ErrInvalidRequest.WithDescription("code is missing"))
-		return
-	}
-	if gt == "refresh_token" && r.PostForm.Get("refresh_token") == "" {
-		WriteError(w, ErrInvalidRequest.WithDescription("refresh_token is missing"))
-		return
-	}
-	r = r.WithContext(withClient(r.Context(), c))
-	if err := p.engine.HandleTokenRequest(w, r); err != nil {
-		p.log.Error("token endpoint: write failed", "err", err)
-	}
+	writeJSON(w, http.StatusOK, p.engine.GetTokenData(ti))
 }
 
 // authenticateRequest authenticates the client of a parsed form request.

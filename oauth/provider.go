@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-oauth2/oauth2/v4"
-	oerrors "github.com/go-oauth2/oauth2/v4/errors"
 	"github.com/go-oauth2/oauth2/v4/server"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -51,7 +49,8 @@ const (
 )
 
 // Provider is the protocol layer: it owns the go-oauth2 engine (its
-// server.Server, with our Manager behind it) and adds what the engine lacks.
+// server.Server, with our Manager behind it; see engine.go) and adds what
+// the engine lacks.
 // It is safe for concurrent use.
 type Provider struct {
 	cfg     Config
@@ -104,59 +103,6 @@ func New(cfg Config, store Store) *Provider {
 // Issuer returns the configured issuer.
 func (p *Provider) Issuer() string { return p.cfg.Issuer }
 
-// newEngine configures go-oauth2's server: only the code, client-credentials
-// and refresh grants, only response_type=code, only S256, and every hook
-// that needs to be ours.
-func (p *Provider) newEngine() *server.Server {
-	cfg := server.NewConfig()
-	cfg.AllowedResponseTypes = []oauth2.ResponseType{oauth2.Code}
-	cfg.AllowedGrantTypes = []oauth2.GrantType{oauth2.AuthorizationCode, oauth2.ClientCredentials, oauth2.Refreshing}
-	cfg.AllowedCodeChallengeMethods = []oauth2.CodeChallengeMethod{oauth2.CodeChallengeS256}
-	srv := server.NewServer(cfg, &manager{p: p})
-	srv.ClientInfoHandler = clientCredentialsFromRequest
-	srv.ClientAuthorizedHandler = func(clientID string, gt oauth2.GrantType) (bool, error) {
-		// The client is authenticated (and cached) before the engine runs.
-		c, err := p.clients.get(context.Background(), clientID)
-		if err != nil {
-			return false, err
-		}
-		return allowsGrant(c, string(gt)), nil
-	}
-	srv.InternalErrorHandler = func(err error) *oerrors.Response {
-		e, known := AsError(err)
-		if !known {
-			p.log.Error("token endpoint: internal error", "err", err)
-		}
-		return &oerrors.Response{Error: errors.New(e.Code), Description: e.Description, StatusCode: e.Status}
-	}
-	srv.ResponseErrorHandler = func(re *oerrors.Response) {
-		// The engine's own table sends some client mistakes as 401; RFC
-		// 6749 §5.2 reserves 401 for invalid_client.
-		if m, ok := engineErrors[re.Error]; ok {
-			re.Error, re.Description, re.StatusCode = errors.New(m.Code), m.Description, m.Status
-		}
-	}
-	srv.ResponseTokenHandler = func(w http.ResponseWriter, data map[string]any, header http.Header, status ...int) error {
-		code := http.StatusOK
-		if len(status) > 0 && status[0] > 0 {
-			code = status[0]
-		}
-		if errCode, ok := data["error"].(string); ok {
-			desc, _ := data["error_description"].(string)
-			WriteError(w, &Error{Code: errCode, Description: desc, Status: code})
-			return nil
-		}
-		writeJSON(w, code, data)
-		return nil
-	}
-	srv.ExtensionFieldsHandler = func(ti oauth2.TokenInfo) map[string]any {
-		// RFC 6749 §5.1: scope is OPTIONAL when identical to the request;
-		// we always send it so a client never has to guess.
-		return map[string]any{"scope": ti.GetScope()}
-	}
-	return srv
-}
-
 // allowsGrant reports whether the client is registered for a grant type.
 func allowsGrant(c storage.Client, gt string) bool {
 	for _, g := range c.GrantTypes {
@@ -165,14 +111,6 @@ func allowsGrant(c storage.Client, gt string) bool {
 		}
 	}
 	return false
-}
-
-// clientCredentialsFromRequest reads client_secret_basic or
-// client_secret_post (RFC 6749 §2.3.1), or a bare client_id for public
-// clients. Using two methods at once is invalid_request (§2.3).
-func clientCredentialsFromRequest(r *http.Request) (string, string, error) {
-	id, secret, _, err := ClientCredentials(r)
-	return id, secret, err
 }
 
 // ClientCredentials extracts client credentials from r, whose form must be
@@ -227,6 +165,17 @@ func (p *Provider) authenticate(ctx context.Context, id, secret string) (storage
 		return storage.Client{}, ErrInvalidClient.WithDescription("client is suspended")
 	}
 	return c, nil
+}
+
+// audit appends an event; a failure is logged, never returned: the action
+// it records has already happened.
+func (p *Provider) audit(ctx context.Context, e storage.Event) {
+	if e.Time.IsZero() {
+		e.Time = p.now()
+	}
+	if err := p.store.AppendEvent(ctx, e); err != nil {
+		p.log.Error("audit: append failed", "kind", e.Kind, "err", err)
+	}
 }
 
 // HashSecret returns the stored form of a client secret (SHA-256, never
