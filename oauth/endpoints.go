@@ -104,6 +104,9 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 	}
 	egt, tgr, err := p.engine.ValidationTokenRequest(r)
 	if err != nil {
+		if name := missingParameter(gt, r.PostForm); name != "" {
+			err = ErrInvalidRequest.WithDescription("%s is missing", name).WithCause(err)
+		}
 		p.writeError(w, err)
 		return
 	}
@@ -113,6 +116,25 @@ func (p *Provider) Token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, p.engine.GetTokenData(ti))
+}
+
+// requiredParameters are the parameters the engine requires of each grant
+// (go-oauth2 server.ValidationTokenRequest). The engine refuses a missing
+// one with a bare invalid_request; missingParameter names it.
+var requiredParameters = map[oauth2.GrantType][]string{
+	oauth2.AuthorizationCode: {"code", "redirect_uri"},
+	oauth2.Refreshing:        {"refresh_token"},
+}
+
+// missingParameter is the first required parameter of grant gt absent from
+// form, or "".
+func missingParameter(gt oauth2.GrantType, form map[string][]string) string {
+	for _, name := range requiredParameters[gt] {
+		if len(form[name]) == 0 || form[name][0] == "" {
+			return name
+		}
+	}
+	return ""
 }
 
 // authenticateRequest authenticates the client of a parsed form request.

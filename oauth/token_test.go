@@ -447,8 +447,6 @@ func TestTokenErrors(t *testing.T) {
 		{"malformed code", url.Values{"grant_type": {"authorization_code"}, "code": {"abc"}, "redirect_uri": {redirectURI}}, e.basicFor(confID), 400, CodeInvalidGrant},
 		{"unknown refresh", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token.New(token.Refresh, token.NewID())}}, e.basicFor(confID), 400, CodeInvalidGrant},
 		{"access token as refresh", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token.New(token.Access, token.NewID())}}, e.basicFor(confID), 400, CodeInvalidGrant},
-		{"missing refresh", url.Values{"grant_type": {"refresh_token"}}, e.basicFor(confID), 400, CodeInvalidRequest},
-		{"missing code", url.Values{"grant_type": {"authorization_code"}, "redirect_uri": {redirectURI}}, e.basicFor(confID), 400, CodeInvalidRequest},
 		{"unsupported grant", url.Values{"grant_type": {"password"}}, e.basicFor(confID), 400, CodeUnsupportedGrantType},
 		{"wrong secret, basic", codeForm, basic{confID, "sgs_nope"}, 401, CodeInvalidClient},
 		{"wrong secret, post", withClient2(codeForm, confID, "sgs_nope"), basic{}, 401, CodeInvalidClient},
@@ -462,6 +460,25 @@ func TestTokenErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			wantError(t, e.tokenForm(tc.form, tc.auth), tc.status, tc.code)
+		})
+	}
+
+	// A missing parameter is named in the description.
+	for _, tc := range []struct {
+		name, want string
+		form       url.Values
+	}{
+		{"missing refresh", "refresh_token is missing", url.Values{"grant_type": {"refresh_token"}}},
+		{"empty refresh", "refresh_token is missing", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {""}}},
+		{"missing code", "code is missing", url.Values{"grant_type": {"authorization_code"}, "redirect_uri": {redirectURI}}},
+		{"missing redirect_uri", "redirect_uri is missing", url.Values{"grant_type": {"authorization_code"}, "code": {bogusCode}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.tokenForm(tc.form, e.basicFor(confID))
+			wantError(t, r, 400, CodeInvalidRequest)
+			if !strings.Contains(string(r.body), tc.want) {
+				t.Fatalf("body %s, want it to say %q", r.body, tc.want)
+			}
 		})
 	}
 
