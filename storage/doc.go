@@ -160,13 +160,19 @@
 // client-credentials grant in process and mints into it with one script on
 // the grant's slot (live? the client's? store the token, extend the grant):
 // one round trip in the steady state. When the grant is unknown to the
-// process, revoked or expired, it reads the pointer P:{c:<id>}:cc and, if
-// that names no live grant, creates and indexes a new one and installs it
-// with a compare-and-set script on the pointer, so concurrent callers (on
-// any instance) all use the same grant. A grant that holds
-// ccGrantMaxFields fields (about 117 tokens) counts as full and is
-// replaced the same way, so a busy plugin's tokens are spread over
+// process, revoked or expired, it reads the pointer P:{c:<id>}:cc and mints
+// into the grant it names; if that one is dead too, it creates a new grant
+// holding the token (one script) and indexes it, installing it as the
+// pointer in the same script unless another instance installed one
+// meanwhile, so concurrent callers (on any instance) share one grant. Each
+// step says whether it worked, so nothing is retried in a loop. A grant
+// that holds ccGrantMaxFields fields (about 117 tokens) counts as full and
+// is replaced the same way, so a busy plugin's tokens are spread over
 // listpack-sized grants instead of one hash of millions of fields.
+//
+// Every script is a file of lua/ (its KEYS, ARGV and reply described at
+// its top), run through a typed argument builder and a reply parser that
+// checks the reply's type and shape (scripts.go).
 //
 // Adding to an index is one script on the owner's slot (check the shard
 // count, add, split a shard when one has grown to indexSplitAt entries);

@@ -63,12 +63,17 @@ type pipeliner interface {
 	Pipeline() redis.Pipeliner
 }
 
-// runDurable runs s once, like s.Run, on the primary owning keys[0], and
-// waits for replicas as r.wait asks. confirmed is true when no wait is
-// configured or enough replicas acknowledged.
-func (r *Redis) runDurable(ctx context.Context, s *redis.Script, keys []string, args ...any) (v any, confirmed bool, err error) {
-	confirmed, err = r.runScriptsDurable(ctx, s, []scriptCall{{keys: keys, args: args}}, func(_ int, got any) { v = got })
-	return v, confirmed, err
+// runDurable runs s once with a, like s.run, on the primary owning its
+// first key, and waits for replicas as r.wait asks. confirmed is true when
+// no wait is configured or enough replicas acknowledged.
+func runDurable[A scriptArgs, R any](ctx context.Context, r *Redis, s script[A, R], a A) (res R, confirmed bool, err error) {
+	var v any
+	confirmed, err = r.runScriptsDurable(ctx, s.lua, []scriptCall{s.call(a)}, func(_ int, got any) { v = got })
+	if err != nil {
+		return res, confirmed, err
+	}
+	res, err = s.result(v)
+	return res, confirmed, err
 }
 
 // runScriptsDurable is runScripts followed, when the store waits for
@@ -202,21 +207,4 @@ func (r *Redis) Replication(ctx context.Context) error {
 		return check(ctx, c)
 	}
 	return nil
-}
-
-// scriptReply is the reply of a script that answers an array, checked.
-func scriptReply(v any) ([]any, error) {
-	res, ok := v.([]any)
-	if !ok || len(res) == 0 {
-		return nil, fmt.Errorf("unexpected script reply %T", v)
-	}
-	return res, nil
-}
-
-// firstErr is scriptReply after a call's own error.
-func firstErr(v any, err error) ([]any, error) {
-	if err != nil {
-		return nil, err
-	}
-	return scriptReply(v)
 }

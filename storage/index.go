@@ -135,84 +135,31 @@ func shardCountOf(cmd *redis.StringCmd) (int, error) {
 	return n, nil
 }
 
-const luaShard = `
-local function shard(m, n)
-  local h = tonumber(string.sub(redis.sha1hex(m), 1, 8), 16)
-  local p = 1
-  while p * 2 <= n do p = p * 2 end
-  local i = h % p
-  if i < n - p then i = h % (2 * p) end
-  return i
-end
-
-local function zaddall(key, sm)
-  for i = 1, #sm, 500 do
-    redis.call('ZADD', key, unpack(sm, i, math.min(i + 499, #sm)))
-  end
-end
-`
-
-// indexAddScript: KEYS shard count, the member's shard, shard n-p, shard
-// n (see above, for n as guessed); ARGV guessed n, score, member, now (s),
-// split size. Adds the member, splits when its shard has grown to the
-// split size, and returns {1, n, up to 16 entries of the member's shard
-// whose score is below now}, or {0, n} when the guess was wrong.
-var indexAddScript = redis.NewScript(luaShard + `
-local n = tonumber(redis.call('GET', KEYS[1]) or '1')
-if n ~= tonumber(ARGV[1]) then return {0, n} end
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-local cands = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4], 'LIMIT', 0, 16)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[5]) then
-  -- Rebuild shard n-p (a fresh key is a listpack again even if it had
-  -- overflowed) and move the entries that now belong to shard n.
-  local all = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
-  local keep, move = {}, {}
-  for i = 1, #all, 2 do
-    local t = keep
-    if shard(all[i], n + 1) == n then t = move end
-    t[#t + 1] = all[i + 1]
-    t[#t + 1] = all[i]
-  end
-  redis.call('DEL', KEYS[3])
-  zaddall(KEYS[3], keep)
-  zaddall(KEYS[4], move)
-  n = n + 1
-  redis.call('SET', KEYS[1], n)
-end
-return {1, n, cands}
-`)
-
 // indexAdd adds a grant to the index at base (one script, retried when the
 // cached shard count was stale) and returns up to 16 entries of the same
-// shard that are candidates for pruning, and the shard count.
-func (r *Redis) indexAdd(ctx context.Context, base, id string, exp, now time.Time) ([]string, int, error) {
+// shard that are candidates for pruning, and the shard count. With ptr (a
+// client-credentials pointer in the index's slot) the same script sets the
+// pointer to id when it is absent or holds expect.
+func (r *Redis) indexAdd(ctx context.Context, base, id string, exp, now time.Time, ptr, expect string) (indexAdded, error) {
 	n := r.shards.get(base)
 	for range updateRetries {
 		p := splitPoint(n)
-		keys := []string{shardCountKey(base), shardKey(base, shardOf(id, n)), shardKey(base, n-p), shardKey(base, n)}
-		res, err := indexAddScript.Run(ctx, r.rdb, keys, n, indexScore(exp), id,
-			now.UnixMilli()/1000, indexSplitAt).Slice()
+		res, err := indexAddScript.run(ctx, r, indexAddArgs{
+			count: shardCountKey(base), shard: shardKey(base, shardOf(id, n)),
+			splitFrom: shardKey(base, n-p), splitTo: shardKey(base, n),
+			pointer: ptr, expect: expect,
+			guess: n, score: indexScore(exp), member: id, nowSec: now.UnixMilli() / 1000, splitAt: indexSplitAt,
+		})
 		if err != nil {
-			return nil, 0, err
+			return indexAdded{}, err
 		}
-		got, _ := res[1].(int64)
-		ok, _ := res[0].(int64)
-		r.shards.put(base, int(got), ok != 1)
-		n = int(got)
-		if ok == 1 {
-			var cands []string
-			if len(res) > 2 {
-				vs, _ := res[2].([]any)
-				for _, v := range vs {
-					if s, ok := v.(string); ok {
-						cands = append(cands, s)
-					}
-				}
-			}
-			return cands, n, nil
+		r.shards.put(base, res.n, !res.ok)
+		n = res.n
+		if res.ok {
+			return res, nil
 		}
 	}
-	return nil, 0, ErrConflict
+	return indexAdded{}, ErrConflict
 }
 
 // indexEntry is a grant ID read from an index, with the shard it was in.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -64,6 +65,7 @@ type Redis struct {
 	cc        ccGrants
 	wait      ReplicaWait
 	feed      failureFeed
+	sent      sync.Map // names of the scripts this store has sent in full
 }
 
 var _ Store = (*Redis)(nil)

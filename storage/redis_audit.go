@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/scopegate/scopegate/storage/token"
 )
 
@@ -62,20 +60,6 @@ func AuditKinds() []string {
 	}
 }
 
-// appendScript adds an event and trims the stream by time: entries whose
-// IDs (Redis's clock in ms) are older than the new entry's by more than
-// ARGV[2] ms go. Trimming is approximate (whole stream nodes), so an entry
-// may outlive the retention a little; it is never trimmed by count.
-var appendScript = redis.NewScript(`
-local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[1])
-local ms = tonumber(string.match(id, '^(%d+)'))
-local minid = ms - tonumber(ARGV[2])
-if minid > 0 then
-  redis.call('XTRIM', KEYS[1], 'MINID', '~', minid)
-end
-return id
-`)
-
 // AppendEvent appends e to the audit stream, which is trimmed by time
 // (entries older than RedisOptions.AuditRetention by Redis's clock go),
 // never by count: no amount of traffic evicts an event. The store assigns
@@ -89,7 +73,7 @@ func (r *Redis) AppendEvent(ctx context.Context, e Event) error {
 	if e.Time.IsZero() {
 		e.Time = r.now()
 	}
-	err := appendScript.Run(ctx, r.rdb, []string{r.k.audit()}, mustJSON(e), r.retention.Milliseconds()).Err()
+	_, err := auditAppendScript.run(ctx, r, auditAppendArgs{stream: r.k.audit(), event: mustJSON(e), retentionMs: r.retention.Milliseconds()})
 	if err != nil {
 		return unavailable("append event", err)
 	}

@@ -71,21 +71,41 @@ func (r *Redis) CreateGrant(ctx context.Context, g Grant) error {
 	if err := r.prepareGrant(&g, now); err != nil {
 		return err
 	}
-	return r.createGrant(ctx, g, now)
+	_, err := r.createGrant(ctx, g, now, nil)
+	return err
 }
 
-func (r *Redis) createGrant(ctx context.Context, g Grant, now time.Time) error {
+// ccFirst is what createGrant adds for a client-credentials grant: its
+// first token's record, and the installation of the grant as the client's
+// pointer ({c:<id>}:cc) unless the pointer names another grant than expect.
+type ccFirst struct {
+	tok    tokenRec
+	expect string
+}
+
+// createGrant stores g (prepared) and indexes it under its client and
+// website. With cc it stores cc's token in the same step and installs the
+// grant as the client's client-credentials grant in the same step as
+// indexing it; it then returns the pointer afterwards.
+func (r *Redis) createGrant(ctx context.Context, g Grant, now time.Time, cc *ccFirst) (string, error) {
 	ids, err := r.saveScopeSets(ctx, g.Scopes)
 	if err != nil {
-		return err
+		return "", err
 	}
-	args := append([]any{ttlMillis(g.ExpiresAt, now)}, grantFields(g, ids[0])...)
-	ok, err := createGrantScript.Run(ctx, r.rdb, []string{r.k.grant(g.ID)}, args...).Int64()
+	fields := grantFields(g, ids[0])
+	if cc != nil {
+		rec := cc.tok.header
+		if cc.tok.ssid != ids[0] {
+			rec += cc.tok.ssid
+		}
+		fields = append(fields, cc.tok.field, rec)
+	}
+	created, err := createGrantScript.run(ctx, r, createGrantArgs{grant: r.k.grant(g.ID), ttl: ttlMillis(g.ExpiresAt, now), fields: fields})
 	if err != nil {
-		return unavailable("create grant", err)
+		return "", unavailable("create grant", err)
 	}
-	if ok != 1 {
-		return fmt.Errorf("%w: grant %s", ErrAlreadyExists, g.ID)
+	if !created {
+		return "", fmt.Errorf("%w: grant %s", ErrAlreadyExists, g.ID)
 	}
 	// Index only after the grant exists, so an index never names another
 	// client's or website's grant. The score is the grant's expiry when
@@ -96,23 +116,29 @@ func (r *Redis) createGrant(ctx context.Context, g Grant, now time.Time) error {
 	if g.WebsiteID != "" {
 		idx = append(idx, r.k.websiteGrants(g.WebsiteID))
 	}
-	// The two indexes are in two slots: two scripts, run concurrently.
+	// The two indexes are in two slots: two scripts, run concurrently. The
+	// client's pointer is in its index's slot.
+	var ptr, expect string
+	if cc != nil {
+		ptr, expect = r.k.clientCC(g.ClientID), cc.expect
+	}
 	type added struct {
-		cands []string
-		n     int
-		err   error
+		indexAdded
+		err error
 	}
 	res := make([]added, len(idx))
 	var wg sync.WaitGroup
 	for i, base := range idx {
-		wg.Go(func() {
-			res[i].cands, res[i].n, res[i].err = r.indexAdd(ctx, base, g.ID, g.ExpiresAt, now)
-		})
+		p, e := ptr, expect
+		if i > 0 {
+			p, e = "", "" // the website's index has no pointer
+		}
+		wg.Go(func() { res[i].indexAdded, res[i].err = r.indexAdd(ctx, base, g.ID, g.ExpiresAt, now, p, e) })
 	}
 	wg.Wait()
 	for _, a := range res {
 		if a.err != nil {
-			return unavailable("index grant", a.err)
+			return "", unavailable("index grant", a.err)
 		}
 	}
 	// Amortised cleanup: every new grant checks up to 16 stale entries of
@@ -127,7 +153,7 @@ func (r *Redis) createGrant(ctx context.Context, g Grant, now time.Time) error {
 			_, _ = r.indexedGrants(ctx, base, es, now)
 		}
 	}
-	return nil
+	return res[0].pointer, nil
 }
 
 // GetGrant returns a grant, revoked or not, until it expires.
@@ -235,15 +261,25 @@ func (r *Redis) grantIndex(clientID, websiteID string) (string, error) {
 // IssueClientCredentials mints an access token with t's scopes and times
 // in the client's live client-credentials grant, creating g when there is
 // none, and returns the token's value and its grant. Concurrent callers
-// all use one grant: the client's pointer to it ({c:<id>}:cc) is swapped by
-// compare-and-set.
+// share one grant: the client's pointer to it ({c:<id>}:cc) names it.
 //
-// The store remembers each client's grant ID in process, so the steady
-// state (the grant is live and known here) is one script on the grant's
-// slot: one round trip that checks the grant, writes the token and extends
-// the grant. Only the first call of a process for a client, and the call
-// after the grant was revoked, expired or filled up (ccGrantMaxFields),
-// read the pointer and create (and index) a new grant first.
+// Every step is one script that either succeeds or says why not, so
+// nothing here retries:
+//   - The store remembers each client's grant ID in process, so the
+//     steady state is one script on the grant's slot (cc_issue.lua: is the
+//     grant live, the client's and not full? store the token, extend the
+//     grant), one round trip.
+//   - Otherwise (first use in this process, or that grant was revoked,
+//     expired or filled up: ccGrantMaxFields) ccNext reads the pointer and
+//     tries the grant it names; failing that, it creates g with the token
+//     in it (one script on g's slot) and indexes it, installing it as the
+//     pointer unless another grant was installed meanwhile (one script on
+//     the client's slot). The token is returned only once its grant is
+//     indexed, so RevokeClient finds it.
+//
+// Concurrent callers of one process wait for one ccNext and then issue
+// into the grant it leaves installed; a caller for which that fails runs
+// ccNext itself.
 func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (string, Grant, error) {
 	if g.WebsiteID != "" || g.OperatorID != "" {
 		return "", Grant{}, errors.New("storage: a client-credentials grant has no website and no operator")
@@ -265,47 +301,94 @@ func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (s
 	if _, err := r.saveScopeSets(ctx, g.Scopes, t.Scopes); err != nil {
 		return "", Grant{}, err
 	}
-	gid, known := r.cc.get(g.ClientID)
-	full := ""
-	for attempt := range 5 {
-		if !known {
-			if attempt > 0 {
-				g.ID = token.NewID() // the offered ID may be taken by now
-			}
-			cur, err := r.cc.once(ctx, g.ClientID, func() (Grant, error) { return r.ccGrant(ctx, g, full, now) })
-			if err != nil {
-				return "", Grant{}, err
-			}
-			gid = cur.ID
-			r.cc.put(g.ClientID, gid)
+	dead := ""
+	if gid, known := r.cc.get(g.ClientID); known {
+		value, cur, ok, err := r.ccIssue(ctx, gid, t, now)
+		if err != nil || ok {
+			return value, cur, err
 		}
-		value := token.New(token.Access, gid)
-		h := token.Hash(value)
-		ss := scopeSetID(t.Scopes)
-		res, err := ccIssueScript.Run(ctx, r.rdb, []string{r.k.grant(gid)}, now.UnixMilli(), msArg(t.ExpiresAt), g.ClientID,
-			ccGrantMaxFields, 1, tokenField(h), tokenHeader(t), ss, 0).Slice()
-		if err != nil {
-			return "", Grant{}, unavailable("issue client-credentials token", err)
-		}
-		if ok, _ := res[0].(int64); ok == 1 {
-			cur, err := r.grantFrom(ctx, gid, metaOf(res[1:]), now)
-			if err != nil {
-				return "", Grant{}, err
-			}
-			if exp := time.UnixMilli(msArg(t.ExpiresAt)); exp.After(cur.ExpiresAt) {
-				cur.ExpiresAt = exp // as the script just extended it
-			}
-			return value, cur, nil
-		}
-		// Revoked, expired, gone or full: the pointer decides what comes
-		// next (a full grant is replaced even though it is live).
 		r.cc.forget(g.ClientID, gid)
-		known = false
-		if len(res) > 1 {
-			full = gid
-		}
+		dead = gid
 	}
-	return "", Grant{}, fmt.Errorf("%w: client-credentials grant of %s", ErrConflict, g.ClientID)
+	var value string
+	var cur Grant
+	ran := false
+	next, err := r.cc.once(ctx, g.ClientID, func() (string, error) {
+		ran = true
+		var next string
+		var err error
+		value, cur, next, err = r.ccNext(ctx, g, t, dead, now)
+		return next, err
+	})
+	if err != nil || ran {
+		return value, cur, err
+	}
+	// Another caller ran ccNext: use the grant it left installed.
+	value, cur, ok, err := r.ccIssue(ctx, next, t, now)
+	if err != nil || ok {
+		return value, cur, err
+	}
+	value, cur, _, err = r.ccNext(ctx, g, t, next, now)
+	return value, cur, err
+}
+
+// ccIssue stores t in the client-credentials grant gid if it is live, the
+// token's client's and not full (ok false otherwise).
+func (r *Redis) ccIssue(ctx context.Context, gid string, t Token, now time.Time) (value string, g Grant, ok bool, err error) {
+	value = token.New(token.Access, gid)
+	h := token.Hash(value)
+	res, err := ccIssueScript.run(ctx, r, ccIssueArgs{
+		issueArgs: issueArgs{grant: r.k.grant(gid), now: now.UnixMilli(), newExp: msArg(t.ExpiresAt),
+			toks: tokenBatch{recs: []tokenRec{{tokenField(h), tokenHeader(t), scopeSetID(t.Scopes)}}}},
+		client: t.ClientID, maxFields: ccGrantMaxFields})
+	if err != nil {
+		return "", Grant{}, false, unavailable("issue client-credentials token", err)
+	}
+	if !res.ok {
+		return "", Grant{}, false, nil
+	}
+	g, err = r.grantFrom(ctx, gid, res.meta, now)
+	if err != nil {
+		return "", Grant{}, false, err
+	}
+	if exp := time.UnixMilli(msArg(t.ExpiresAt)); exp.After(g.ExpiresAt) {
+		g.ExpiresAt = exp // as the script just extended it
+	}
+	return value, g, true, nil
+}
+
+// ccNext stores t in the grant the client's pointer names, unless that is
+// dead (a grant found dead or full), or else in g (prepared), created with
+// t in it and installed as the pointer if the pointer still names no grant
+// or dead. It returns the token, its grant and the grant installed
+// afterwards, which the store remembers for the client.
+func (r *Redis) ccNext(ctx context.Context, g Grant, t Token, dead string, now time.Time) (string, Grant, string, error) {
+	cur, err := r.rdb.Get(ctx, r.k.clientCC(g.ClientID)).Result()
+	if err != nil && !isNil(err) {
+		return "", Grant{}, "", unavailable("client-credentials grant", err)
+	}
+	if cur != "" && cur != dead {
+		value, cg, ok, err := r.ccIssue(ctx, cur, t, now)
+		if ok {
+			r.cc.put(g.ClientID, cur)
+		}
+		if err != nil || ok {
+			return value, cg, cur, err
+		}
+		dead = cur
+	}
+	value := token.New(token.Access, g.ID)
+	h := token.Hash(value)
+	if exp := time.UnixMilli(msArg(t.ExpiresAt)); exp.After(g.ExpiresAt) {
+		g.ExpiresAt = exp
+	}
+	next, err := r.createGrant(ctx, g, now, &ccFirst{
+		tok: tokenRec{tokenField(h), tokenHeader(t), scopeSetID(t.Scopes)}, expect: dead})
+	if err != nil {
+		return "", Grant{}, "", err
+	}
+	r.cc.put(g.ClientID, next)
+	return value, g, next, nil
 }
 
 // ccGrantMaxFields is how many fields a client-credentials grant's hash
@@ -315,60 +398,6 @@ func (r *Redis) IssueClientCredentials(ctx context.Context, g Grant, t Token) (s
 // grant for a busy plugin's every token would grow to millions of fields,
 // and its prune would block Redis for seconds.
 const ccGrantMaxFields = 120
-
-// ccGrant returns the client's live client-credentials grant, creating g
-// (prepared) when there is none or when the pointer still names full: the
-// pointer is read, and a new grant is created, indexed and then installed
-// by compare-and-set.
-func (r *Redis) ccGrant(ctx context.Context, g Grant, full string, now time.Time) (Grant, error) {
-	ptr := r.k.clientCC(g.ClientID)
-	created := false
-	// Whatever we return, a grant we created and did not install goes.
-	drop := func() {
-		if created {
-			// Best effort: an orphan grant has no tokens and expires after
-			// EmptyGrantTTL; its index entry is pruned by the next listing.
-			_ = r.rdb.Del(ctx, r.k.grant(g.ID)).Err() // nothing more to do on failure
-			r.indexRemove(ctx, [][2]string{{r.k.clientGrants(g.ClientID), g.ID}})
-		}
-	}
-	for range updateRetries {
-		cur, err := r.rdb.Get(ctx, ptr).Result()
-		if isNil(err) {
-			cur = ""
-		} else if err != nil {
-			drop()
-			return Grant{}, unavailable("client-credentials grant", err)
-		}
-		if cur != "" && cur != g.ID && cur != full {
-			old, err := r.GetGrant(ctx, cur)
-			switch {
-			case err == nil && !old.Revoked && old.ClientID == g.ClientID:
-				drop()
-				return old, nil
-			case err != nil && !errors.Is(err, ErrNotFound):
-				drop()
-				return Grant{}, err
-			}
-		}
-		if !created {
-			if err := r.createGrant(ctx, g, now); err != nil {
-				return Grant{}, err
-			}
-			created = true
-		}
-		ok, err := casScript.Run(ctx, r.rdb, []string{ptr}, cur, g.ID).Int64()
-		if err != nil {
-			drop()
-			return Grant{}, unavailable("client-credentials grant", err)
-		}
-		if ok == 1 {
-			return g, nil
-		}
-	}
-	drop()
-	return Grant{}, fmt.Errorf("%w: client-credentials grant of %s", ErrConflict, g.ClientID)
-}
 
 // ccGrants remembers each client's client-credentials grant ID in process.
 // A stale entry costs one script run that finds the grant dead, never a
@@ -397,25 +426,25 @@ func (c *ccGrants) put(clientID, grantID string) {
 	c.m[clientID] = grantID
 }
 
-// ccCall is one ccGrant in flight, which concurrent callers for the same
-// client wait for instead of each creating a grant only one can install.
+// ccCall is one ccNext in flight, which concurrent callers for the same
+// client wait for instead of each creating a grant.
 type ccCall struct {
 	done chan struct{}
-	g    Grant
+	next string
 	err  error
 }
 
 // once runs fn for clientID unless a run is in flight, whose result it then
 // shares.
-func (c *ccGrants) once(ctx context.Context, clientID string, fn func() (Grant, error)) (Grant, error) {
+func (c *ccGrants) once(ctx context.Context, clientID string, fn func() (string, error)) (string, error) {
 	c.mu.Lock()
 	if call, ok := c.flight[clientID]; ok {
 		c.mu.Unlock()
 		select {
 		case <-call.done:
-			return call.g, call.err
+			return call.next, call.err
 		case <-ctx.Done():
-			return Grant{}, unavailable("client-credentials grant", ctx.Err())
+			return "", unavailable("client-credentials grant", ctx.Err())
 		}
 	}
 	if c.flight == nil {
@@ -424,12 +453,12 @@ func (c *ccGrants) once(ctx context.Context, clientID string, fn func() (Grant, 
 	call := &ccCall{done: make(chan struct{})}
 	c.flight[clientID] = call
 	c.mu.Unlock()
-	call.g, call.err = fn()
+	call.next, call.err = fn()
 	c.mu.Lock()
 	delete(c.flight, clientID)
 	c.mu.Unlock()
 	close(call.done)
-	return call.g, call.err
+	return call.next, call.err
 }
 
 // forget drops clientID's entry if it still names grantID.
@@ -444,8 +473,7 @@ func (c *ccGrants) forget(clientID, grantID string) {
 // prepared is a batch of tokens ready for a script: all of one grant.
 type prepared struct {
 	grantID   string
-	args      []any    // issue arguments (see issue in scripts.go)
-	sideKeys  []string // code parameter keys, in args order
+	toks      tokenBatch
 	sets      []scopes.Set
 	newExpiry time.Time
 }
@@ -454,8 +482,6 @@ type prepared struct {
 // (wantGrant if not ""). Raw values go no further than this function.
 func (r *Redis) prepareTokens(toks []NewToken, wantGrant string, now time.Time) (prepared, error) {
 	p := prepared{grantID: wantGrant}
-	var side []any
-	p.args = append(p.args, len(toks))
 	for _, nt := range toks {
 		kind, gid, err := token.Parse(nt.Value)
 		if err != nil {
@@ -484,21 +510,18 @@ func (r *Redis) prepareTokens(toks []NewToken, wantGrant string, now time.Time) 
 			if kind == token.Code {
 				return prepared{}, errors.New("storage: a code cannot take the presented token's scopes")
 			}
-			p.args = append(p.args, tokenField(h), tokenHeader(t), "=")
+			p.toks.recs = append(p.toks.recs, tokenRec{tokenField(h), tokenHeader(t), "="})
 		} else {
-			p.args = append(p.args, tokenField(h), tokenHeader(t), scopeSetID(t.Scopes))
+			p.toks.recs = append(p.toks.recs, tokenRec{tokenField(h), tokenHeader(t), scopeSetID(t.Scopes)})
 			p.sets = append(p.sets, t.Scopes)
 		}
 		if kind == token.Code {
-			p.sideKeys = append(p.sideKeys, r.k.codeParams(gid, h))
-			side = append(side, encodeCodeParams(t), ttlMillis(t.ExpiresAt, now))
+			p.toks.side = append(p.toks.side, sideRec{r.k.codeParams(gid, h), encodeCodeParams(t), ttlMillis(t.ExpiresAt, now)})
 		}
 		if t.ExpiresAt.After(p.newExpiry) {
 			p.newExpiry = t.ExpiresAt
 		}
 	}
-	p.args = append(p.args, len(p.sideKeys))
-	p.args = append(p.args, side...)
 	return p, nil
 }
 
@@ -517,13 +540,11 @@ func (r *Redis) IssueTokens(ctx context.Context, toks ...NewToken) error {
 	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
 		return err
 	}
-	keys := append([]string{r.k.grant(p.grantID)}, p.sideKeys...)
-	args := append([]any{now.UnixMilli(), msArg(p.newExpiry)}, p.args...)
-	ok, err := issueScript.Run(ctx, r.rdb, keys, args...).Int64()
+	ok, err := issueScript.run(ctx, r, issueArgs{grant: r.k.grant(p.grantID), now: now.UnixMilli(), newExp: msArg(p.newExpiry), toks: p.toks})
 	if err != nil {
 		return unavailable("issue tokens", err)
 	}
-	if ok != 1 {
+	if !ok {
 		return fmt.Errorf("%w: %s", ErrGrantRevoked, p.grantID)
 	}
 	return nil
@@ -598,13 +619,20 @@ func (r *Redis) liveToken(ctx context.Context, m grantMeta, rec, params string, 
 	return t, g, nil
 }
 
-// replayed builds the ErrReplayed of a script's {2, grants, tokens} answer.
-func replayed(res []any) error {
-	var n int64
-	if len(res) > 2 {
-		n, _ = res[2].(int64)
+// replayed is the ErrReplayed of a script's stReplayed answer.
+func replayed(res presented) error {
+	return fmt.Errorf("%w (%d live tokens revoked)", ErrReplayed, res.replayed)
+}
+
+// presentedOf names the presented token value (of kind, in grant gid) for
+// a script; withParams adds its code parameter key.
+func (r *Redis) presentedOf(value string, kind token.Kind, gid string, now time.Time, withParams bool) presentedArgs {
+	h := token.Hash(value)
+	a := presentedArgs{grant: r.k.grant(gid), now: now.UnixMilli(), field: tokenField(h), kind: byte(kind)}
+	if withParams {
+		a.params = r.k.codeParams(gid, h)
 	}
-	return fmt.Errorf("%w (%d live tokens revoked)", ErrReplayed, n)
+	return a
 }
 
 // peek implements GetCode and GetRefresh.
@@ -614,21 +642,14 @@ func (r *Redis) peek(ctx context.Context, value string, want token.Kind) (Token,
 		return Token{}, Grant{}, notFound(want.String())
 	}
 	now := r.now()
-	h := token.Hash(value)
-	keys := []string{r.k.grant(gid)}
-	if kind == token.Code {
-		keys = append(keys, r.k.codeParams(gid, h))
-	}
-	res, err := peekScript.Run(ctx, r.rdb, keys, now.UnixMilli(), tokenField(h), string(rune(kind))).Slice()
+	res, err := peekScript.run(ctx, r, r.presentedOf(value, kind, gid, now, kind == token.Code))
 	if err != nil {
 		return Token{}, Grant{}, unavailable("get "+want.String(), err)
 	}
-	switch res[0].(int64) {
-	case 1:
-		rec, _ := res[1].(string)
-		params, _ := res[2].(string)
-		return r.liveToken(ctx, metaOf(res[3:]), rec, params, kind, gid, now)
-	case 2:
+	switch res.status {
+	case stOK:
+		return r.liveToken(ctx, res.meta, res.rec, res.params, kind, gid, now)
+	case stReplayed:
 		return Token{}, Grant{}, replayed(res)
 	}
 	return Token{}, Grant{}, notFound(want.String())
@@ -659,22 +680,17 @@ func (r *Redis) redeem(ctx context.Context, value string, want token.Kind, toks 
 	if err != nil {
 		return err
 	}
-	keep, keepCap, newExp := usedRetention(kind, now, p.newExpiry)
-	h := token.Hash(value)
 	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
 		return err
 	}
-	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
-	args := append([]any{now.UnixMilli(), tokenField(h), string(rune(kind)), msArg(keep), msArg(keepCap), msArg(newExp)}, p.args...)
-	v, _, err := r.runDurable(ctx, redeemScript, keys, args...) // waits for replicas (durable.go)
-	res, err := firstErr(v, err)
+	res, _, err := runDurable(ctx, r, redeemScript, r.redeemArgs(value, kind, gid, now, p)) // waits for replicas (durable.go)
 	if err != nil {
 		return unavailable("redeem "+want.String(), err)
 	}
-	switch res[0].(int64) {
-	case 1:
+	switch res.status {
+	case stOK:
 		return nil
-	case 2:
+	case stReplayed:
 		return replayed(res)
 	}
 	return notFound(want.String())
@@ -693,42 +709,32 @@ func (r *Redis) RedeemChecked(ctx context.Context, value string, want Redemption
 	if err != nil {
 		return Grant{}, scopes.Set{}, err
 	}
-	keep, keepCap, newExp := usedRetention(kind, now, p.newExpiry)
-	h := token.Hash(value)
 	if _, err := r.saveScopeSets(ctx, p.sets...); err != nil {
 		return Grant{}, scopes.Set{}, err
 	}
-	pkce := "0"
-	if want.RequirePKCE {
-		pkce = "1"
-	}
-	keys := append([]string{r.k.grant(gid), r.k.codeParams(gid, h)}, p.sideKeys...)
-	args := append([]any{now.UnixMilli(), tokenField(h), string(rune(kind)), msArg(keep), msArg(keepCap), msArg(newExp),
-		want.ClientID, want.RedirectURI, want.Challenge, pkce}, p.args...)
-	res, err := redeemCheckedScript.Run(ctx, r.rdb, keys, args...).Slice()
+	args := redeemCheckedArgs{redeemArgs: r.redeemArgs(value, kind, gid, now, p), want: want}
+	res, err := redeemCheckedScript.run(ctx, r, args)
 	if err != nil {
 		return Grant{}, scopes.Set{}, unavailable("redeem "+kind.String(), err)
 	}
-	switch res[0].(int64) {
-	case 1:
-		g, err := r.grantFrom(ctx, gid, metaOf(res[1:5]), now)
+	switch res.status {
+	case stOK:
+		g, err := r.grantFrom(ctx, gid, res.meta, now)
 		if err != nil {
 			return Grant{}, scopes.Set{}, err
 		}
-		ssid, _ := res[5].(string)
-		set, err := r.scopeSet(ctx, ssid)
+		set, err := r.scopeSet(ctx, res.ssid)
 		if err != nil {
 			return Grant{}, scopes.Set{}, err
 		}
-		if newExp.After(g.ExpiresAt) {
-			g.ExpiresAt = time.UnixMilli(msArg(newExp)) // as the script just extended it
+		if newExp := time.UnixMilli(args.newExp); newExp.After(g.ExpiresAt) {
+			g.ExpiresAt = newExp // as the script just extended it
 		}
 		return g, set, nil
-	case 2:
+	case stReplayed:
 		return Grant{}, scopes.Set{}, replayed(res)
-	case 3:
-		what, _ := res[1].(string)
-		return Grant{}, scopes.Set{}, &MismatchError{What: what}
+	case stMismatch:
+		return Grant{}, scopes.Set{}, &MismatchError{What: res.what}
 	}
 	return Grant{}, scopes.Set{}, notFound(kind.String())
 }
@@ -756,43 +762,31 @@ func (r *Redis) RevokeToken(ctx context.Context, value string) (Revocation, erro
 	if err != nil {
 		return Revocation{}, nil
 	}
-	h := token.Hash(value)
-	v, confirmed, err := r.runDurable(ctx, revokeTokenScript, []string{r.k.grant(gid)},
-		r.now().UnixMilli(), tokenField(h), string(rune(kind))) // waits for replicas (durable.go)
-	res, err := firstErr(v, err)
+	res, confirmed, err := runDurable(ctx, r, revokeTokenScript, r.presentedOf(value, kind, gid, r.now(), false)) // waits for replicas (durable.go)
 	if err != nil {
 		return Revocation{}, unavailable("revoke token", err)
 	}
-	rev := revocationOf(res)
+	rev := res.rev
 	rev.Unconfirmed = !confirmed
-	if len(res) == 4 {
-		r.unindex(ctx, [][]any{append(res, gid)})
+	if res.owned {
+		res.id = gid
+		r.unindex(ctx, []revoked{res})
 	}
 	return rev, nil
 }
 
-func revocationOf(res []any) Revocation {
-	g, _ := res[0].(int64)
-	t, _ := res[1].(int64)
-	return Revocation{Grants: int(g), Tokens: int(t)}
-}
-
 // unindex removes revoked grants from their client and website indexes,
-// given revoke scripts' {grants, tokens, client, website} answers with the
-// grant ID appended. Best effort: an index entry of a revoked grant is
-// harmless (listings skip it and prune it), so a failure here neither undoes
-// nor fails the revocation.
-func (r *Redis) unindex(ctx context.Context, results [][]any) {
+// given revoke scripts' answers with the grant ID filled in. Best effort:
+// an index entry of a revoked grant is harmless (listings skip it and prune
+// it), so a failure here neither undoes nor fails the revocation.
+func (r *Redis) unindex(ctx context.Context, results []revoked) {
 	var items [][2]string
 	for _, res := range results {
-		cid, _ := res[2].(string)
-		wid, _ := res[3].(string)
-		id, _ := res[4].(string)
-		if cid != "" {
-			items = append(items, [2]string{r.k.clientGrants(cid), id})
+		if res.client != "" {
+			items = append(items, [2]string{r.k.clientGrants(res.client), res.id})
 		}
-		if wid != "" {
-			items = append(items, [2]string{r.k.websiteGrants(wid), id})
+		if res.website != "" {
+			items = append(items, [2]string{r.k.websiteGrants(res.website), res.id})
 		}
 	}
 	r.indexRemove(ctx, items) // best effort, see above
@@ -860,22 +854,25 @@ func (r *Redis) revokeGrants(ctx context.Context, ids []string, who, id string) 
 	now := r.now().UnixMilli()
 	calls := make([]scriptCall, len(ids))
 	for i, gid := range ids {
-		calls[i] = scriptCall{keys: []string{r.k.grant(gid)}, args: []any{now, who, id}}
+		calls[i] = revokeGrantScript.call(revokeGrantArgs{grant: r.k.grant(gid), now: now, ownerField: who, owner: id})
 	}
-	var results [][]any
-	confirmed, err := r.runScriptsDurable(ctx, revokeGrantScript, calls, func(i int, v any) { // waits for replicas (durable.go)
-		res, _ := v.([]any)
-		if len(res) != 4 {
+	var results []revoked
+	var bad error
+	confirmed, err := r.runScriptsDurable(ctx, revokeGrantScript.lua, calls, func(i int, v any) { // waits for replicas (durable.go)
+		res, err := revokeGrantScript.result(v)
+		if err != nil {
+			bad = cmp.Or(bad, err)
 			return
 		}
-		total = total.Add(revocationOf(res))
-		results = append(results, append(res, ids[i]))
+		total = total.Add(res.rev)
+		res.id = ids[i]
+		results = append(results, res)
 	})
 	total.Unconfirmed = !confirmed
 	if len(results) > 0 {
 		r.unindex(ctx, results)
 	}
-	if err != nil {
+	if err = cmp.Or(err, bad); err != nil {
 		return total, unavailable("revoke grants", err)
 	}
 	return total, nil
@@ -934,6 +931,14 @@ func msArg(t time.Time) int64 {
 		return 0
 	}
 	return max(0, min(t.UnixMilli(), maxMillis))
+}
+
+// redeemArgs is redeem.lua's arguments: the presented value (of kind, in
+// grant gid) consumed, p stored.
+func (r *Redis) redeemArgs(value string, kind token.Kind, gid string, now time.Time, p prepared) redeemArgs {
+	keep, keepCap, newExp := usedRetention(kind, now, p.newExpiry)
+	return redeemArgs{presentedArgs: r.presentedOf(value, kind, gid, now, true),
+		keep: msArg(keep), keepCap: msArg(keepCap), newExp: msArg(newExp), toks: p.toks}
 }
 
 // usedRetention says how long a consumed code or refresh token is

@@ -27,7 +27,7 @@ func fixtureWaiting(t *testing.T, n *atomic.Int64, rdb, raw redis.UniversalClien
 	clock := conformance.NewClock()
 	s := storage.NewRedis(rdb, storage.RedisOptions{Prefix: prefix, Now: clock.Now, ReplicaWait: wait})
 	t.Cleanup(func() { _ = s.Close(); _ = raw.Close() })
-	return conformance.Fixture{Store: s, Clock: clock, Raw: raw, Prefix: prefix,
+	return conformance.Fixture{Store: s, Clock: clock, AtRest: redisAtRest{raw: raw, prefix: prefix},
 		Down: func(t *testing.T) storage.Store {
 			return storage.NewRedis(down(t), storage.RedisOptions{Prefix: prefix, Now: clock.Now})
 		}}

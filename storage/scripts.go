@@ -1,270 +1,507 @@
 package storage
 
-import "github.com/redis/go-redis/v9"
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
 
-// Lua scripts. Each touches the keys of one grant only (one hash tag, one
-// Cluster slot), so each is one atomic step on every Redis deployment. Every
-// key a script touches is passed in KEYS. Times are Unix milliseconds; "now"
-// always comes from the store's clock (RedisOptions.Now), never from Redis,
-// so that all expiry decisions follow one clock.
-//
-// KEYS[1] is always the grant's hash; its layout is described in record.go.
+	"github.com/redis/go-redis/v9"
+)
 
-// luaPrelude holds the helpers the grant scripts share.
-const luaPrelude = `
--- u48 reads the 6-byte big-endian time at s[i]; b48 writes one.
-local function u48(s, i)
-  local a, b, c, d, e, f = string.byte(s, i, i + 5)
-  return ((((a * 256 + b) * 256 + c) * 256 + d) * 256 + e) * 256 + f
-end
-local function b48(x)
-  local t = {}
-  for j = 6, 1, -1 do
-    t[j] = x % 256
-    x = math.floor(x / 256)
-  end
-  return string.char(t[1], t[2], t[3], t[4], t[5], t[6])
-end
-local function gexp(g) return u48(g, 1) end
-local function grevoked(g) return string.sub(g, 7, 7) == '1' end
-local function glive(g, now) return g and (not grevoked(g)) and gexp(g) > now end
-local function texp(v) return u48(v, 2) end
-local function islive(k) return k == 'a' or k == 'r' or k == 'c' end
-local TOKEN_FIELD_LEN = 16
+// The store's Lua scripts live in lua/*.lua, one file a script, each
+// starting with a comment that gives its KEYS, ARGV and reply. Helpers
+// shared by the grant scripts live in lua/grant.lua; loadLua, the one
+// loader, puts them before the scripts that use them. Go code runs a
+// script only through a script value: a typed argument builder (keys and
+// args) in, a checked result out. A reply of an unexpected type or shape
+// is an error (errBadReply), never a panic.
 
-local function hdelall(gk, fields)
-  for i = 1, #fields, 500 do
-    redis.call('HDEL', gk, unpack(fields, i, math.min(i + 499, #fields)))
-  end
-end
+//go:embed lua/*.lua
+var luaFiles embed.FS
 
--- revoke flags the grant revoked (the key keeps its TTL) and deletes its
--- live tokens. Used markers stay, so a later replay still reads as one.
--- Returns how many live grants and live tokens it killed.
-local function revoke(gk, g, now)
-  if not g or grevoked(g) then return 0, 0 end
-  redis.call('HSET', gk, 'g', string.sub(g, 1, 6) .. '1' .. string.sub(g, 8))
-  local grants = 0
-  if gexp(g) > now then grants = 1 end
-  local n, del = 0, {}
-  local all = redis.call('HGETALL', gk)
-  for i = 1, #all, 2 do
-    local v = all[i + 1]
-    if #all[i] == TOKEN_FIELD_LEN and islive(string.sub(v, 1, 1)) then
-      if texp(v) > now then n = n + 1 end
-      del[#del + 1] = all[i]
-    end
-  end
-  hdelall(gk, del)
-  return grants, n
-end
+// loadLua returns the script lua/<name>, preceded by the library files
+// libs, without comment lines and blank lines (Redis keeps every script's
+// source in memory, and EVAL sends it). The files are embedded at build
+// time, so a missing one is a programming error caught by every test: it
+// panics at init.
+func loadLua(name string, libs ...string) *redis.Script {
+	var b strings.Builder
+	for _, f := range append(libs, name) {
+		src, err := luaFiles.ReadFile("lua/" + f)
+		if err != nil {
+			panic(fmt.Sprintf("storage: embedded script: %v", err))
+		}
+		for line := range strings.Lines(string(src)) {
+			if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "--") {
+				b.WriteString(line)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return redis.NewScript(b.String())
+}
 
--- prune drops expired token records from a big grant, amortised: only when
--- the hash has doubled since the last prune (field 'p').
-local function prune(gk, now)
-  local n = redis.call('HLEN', gk)
-  if n < 64 then return end
-  local last = tonumber(redis.call('HGET', gk, 'p') or '0')
-  if n < 2 * last then return end
-  local all = redis.call('HGETALL', gk)
-  local del = {}
-  for i = 1, #all, 2 do
-    if #all[i] == TOKEN_FIELD_LEN and texp(all[i + 1]) <= now then del[#del + 1] = all[i] end
-  end
-  hdelall(gk, del)
-  redis.call('HSET', gk, 'p', tostring(redis.call('HLEN', gk)))
-end
+// scriptArgs is a script's typed arguments: its KEYS and its ARGV.
+type scriptArgs interface {
+	keys() []string
+	args() []any
+}
 
--- issue stores tokens into the live grant whose field g is g, and extends
--- the grant (its expiry and its key's TTL) to newexp (ms) when later. Its
--- arguments start at ARGV[i]: ntok, ntok × (field, header, scope set ID),
--- nside, nside × (value, ttl ms) for the code parameter keys KEYS[ki],
--- KEYS[ki+1], ...
-local function issue(gk, g, now, newexp, i, ki)
-  local gss = string.sub(g, 14)
-  local ntok = tonumber(ARGV[i]); i = i + 1
-  local hs = {}
-  for t = 1, ntok do
-    hs[#hs + 1] = ARGV[i]
-    if ARGV[i + 2] == gss then
-      hs[#hs + 1] = ARGV[i + 1]
-    else
-      hs[#hs + 1] = ARGV[i + 1] .. ARGV[i + 2]
-    end
-    i = i + 3
-  end
-  local exp = gexp(g)
-  newexp = tonumber(newexp)
-  if newexp > exp then
-    hs[#hs + 1] = 'g'
-    hs[#hs + 1] = b48(newexp) .. string.sub(g, 7)
-    exp = newexp
-  end
-  if #hs > 0 then redis.call('HSET', gk, unpack(hs)) end
-  local nside = tonumber(ARGV[i]); i = i + 1
-  for s = 1, nside do
-    redis.call('SET', KEYS[ki + s - 1], ARGV[i], 'PX', ARGV[i + 1])
-    i = i + 2
-  end
-  local ttl = exp - now
-  if ttl < 1000 then ttl = 1000 end
-  redis.call('PEXPIRE', gk, ttl)
-  prune(gk, now)
-end
-`
+// script is one Lua script with its argument type A and its reply parser.
+type script[A scriptArgs, R any] struct {
+	name  string
+	lua   *redis.Script
+	parse func(*reply) R
+}
 
-// createGrantScript: KEYS grant; ARGV ttl ms, then field/value pairs.
-// Returns 1, or 0 if the grant exists.
-var createGrantScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1
-`)
+func newScript[A scriptArgs, R any](name string, parse func(*reply) R, libs ...string) script[A, R] {
+	return script[A, R]{name: name, lua: loadLua(name, libs...), parse: parse}
+}
 
-// issueScript: KEYS grant, code parameter keys...; ARGV now, newexp, then
-// the issue arguments. Returns 1, or 0 when the grant is not live.
-var issueScript = redis.NewScript(luaPrelude + `
-local now = tonumber(ARGV[1])
-local g = redis.call('HGET', KEYS[1], 'g')
-if not glive(g, now) then return 0 end
-issue(KEYS[1], g, now, ARGV[2], 3, 2)
-return 1
-`)
+// run runs the script once on r. A store's first run of a script sends
+// it in full (EVAL, which also caches it in Redis); later runs send its
+// SHA1 (EVALSHA), and the source again only when Redis answers NOSCRIPT.
+// So the first call of a path costs one round trip, like every other.
+func (s script[A, R]) run(ctx context.Context, r *Redis, a A) (R, error) {
+	var cmd *redis.Cmd
+	if _, sent := r.sent.LoadOrStore(s.name, true); sent {
+		cmd = s.lua.Run(ctx, r.rdb, a.keys(), a.args()...)
+	} else {
+		cmd = s.lua.Eval(ctx, r.rdb, a.keys(), a.args()...)
+	}
+	v, err := cmd.Result()
+	if err != nil && !isNil(err) { // a nil reply is the parser's to judge
+		var zero R
+		return zero, err
+	}
+	return s.result(v)
+}
 
-// ccIssueScript (IssueClientCredentials): KEYS grant; ARGV now, newexp,
-// client ID, the most fields the grant may hold, then the issue arguments.
-// Stores the token only in a live grant of that client that is not full.
-// Returns {1, g, c, w, o}, {0} (not live) or {0, 'full'}.
-var ccIssueScript = redis.NewScript(luaPrelude + `
-local now = tonumber(ARGV[1])
-local m = redis.call('HMGET', KEYS[1], 'g', 'c', 'w', 'o')
-if not glive(m[1], now) or m[2] ~= ARGV[3] then return {0} end
-if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return {0, 'full'} end
-issue(KEYS[1], m[1], now, ARGV[2], 5, 2)
-return {1, m[1], m[2], m[3], m[4]}
-`)
+// result parses and checks a reply of the script.
+func (s script[A, R]) result(v any) (R, error) {
+	r := &reply{script: s.name, v: v}
+	out := s.parse(r)
+	if r.err != nil {
+		var zero R
+		return zero, r.err
+	}
+	return out, nil
+}
 
-// usedCheck is the common start of the code and refresh scripts: KEYS
-// grant; ARGV now, field, kind. It returns early with {0} (not found) or
-// {2, grants, tokens} (replayed: the grant is revoked now).
-const usedCheck = `
-local now = tonumber(ARGV[1])
-local v = redis.call('HGET', KEYS[1], ARGV[2])
-local g = redis.call('HGET', KEYS[1], 'g')
-if not v or not g then return {0} end
-local k = string.sub(v, 1, 1)
-if texp(v) <= now then return {0} end
-if k == string.upper(ARGV[3]) then
-  local gr, tr = revoke(KEYS[1], g, now)
-  return {2, gr, tr}
-end
-if k ~= ARGV[3] or not glive(g, now) then return {0} end
-`
+// call is a's run of the script, for the pipelined runners (durable.go).
+func (s script[A, R]) call(a A) scriptCall { return scriptCall{keys: a.keys(), args: a.args()} }
 
-// peekScript (GetCode, GetRefresh): KEYS grant[, code parameters]; ARGV
-// now, field, kind. Returns {0}, {2, ...}, or {1, token, code parameters,
-// g, c, w, o}.
-var peekScript = redis.NewScript(luaPrelude + usedCheck + `
-local p = false
-if KEYS[2] then p = redis.call('GET', KEYS[2]) end
-local m = redis.call('HMGET', KEYS[1], 'g', 'c', 'w', 'o')
-return {1, v, p, m[1], m[2], m[3], m[4]}
-`)
+// errBadReply is a script reply of the wrong type or shape.
+var errBadReply = errors.New("storage: unexpected script reply")
 
-// luaRedeem is the common end of the redeem scripts: KEYS grant,
-// parameters of the presented code (a never-written key for a refresh
-// token), then the new codes' parameters; ARGV now, field, kind, floor and
-// cap (ms each: the used marker is kept until the token's own expiry,
-// raised to floor and lowered to cap when cap is not 0), newexp; the issue
-// arguments start at ARGV[ai].
-const luaRedeem = `
-local function redeem(v, k, g, now, ai)
-  local keep = texp(v)
-  if tonumber(ARGV[4]) > keep then keep = tonumber(ARGV[4]) end
-  if tonumber(ARGV[5]) > 0 and tonumber(ARGV[5]) < keep then keep = tonumber(ARGV[5]) end
-  redis.call('HSET', KEYS[1], ARGV[2], string.upper(k) .. b48(keep))
-  redis.call('DEL', KEYS[2])
-  issue(KEYS[1], g, now, ARGV[6], ai, 3)
-end
-`
+// reply reads a script's reply, checking types as it goes: the first
+// mismatch is kept in err, and reads after it return zero values.
+type reply struct {
+	script string
+	v      any
+	err    error
+}
 
-// redeemScript (RedeemCode, RotateRefresh): KEYS and ARGV as luaRedeem,
-// the issue arguments from ARGV[7]. Returns {0}, {2, ...} or {1}.
-var redeemScript = redis.NewScript(luaPrelude + luaRedeem + usedCheck + `
-redeem(v, k, g, now, 7)
-return {1}
-`)
+func (r *reply) fail(format string, a ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w from %s: %s", errBadReply, r.script, fmt.Sprintf(format, a...))
+	}
+}
 
-// redeemCheckedScript (RedeemChecked): KEYS and ARGV as luaRedeem, then
-// ARGV[7..10] client ID, redirect URI, PKCE challenge of the presented
-// verifier ("" for none), "1" when PKCE is required; the issue arguments
-// from ARGV[11], where a scope set ID "=" means the presented token's.
-// Nothing is consumed when a check fails. Returns {0}, {2, ...}, {3,
-// what failed} or {1, g, c, w, o, presented token's scope set ID}.
-var redeemCheckedScript = redis.NewScript(luaPrelude + luaRedeem + usedCheck + `
-local m = redis.call('HMGET', KEYS[1], 'c', 'w', 'o')
-if m[1] ~= ARGV[7] then return {3, 'client_id'} end
-if k == 'c' then
-  local p = redis.call('GET', KEYS[2])
-  if not p then return {0} end
-  local cp = cjson.decode(p)
-  if (cp.r or '') ~= ARGV[8] then return {3, 'redirect_uri'} end
-  local ch = cp.c or ''
-  if ch == '' then
-    if ARGV[10] == '1' then return {3, 'pkce_required'} end
-    if ARGV[9] ~= '' then return {3, 'code_verifier_unexpected'} end
-  else
-    if ARGV[9] == '' then return {3, 'code_verifier_missing'} end
-    if cp.m ~= 'S256' or ch ~= ARGV[9] then return {3, 'code_verifier'} end
-  end
-end
-local pss = string.sub(v, 14)
-if pss == '' then pss = string.sub(g, 14) end
-for t = 1, tonumber(ARGV[11]) do
-  local j = 11 + 3 * t
-  if ARGV[j] == '=' then ARGV[j] = pss end
-end
-redeem(v, k, g, now, 11)
-return {1, g, m[1], m[2], m[3], pss}
-`)
+// array checks that the reply is an array of min to max elements and
+// returns its length (0 after a failure).
+func (r *reply) array(min, max int) int {
+	a, ok := r.v.([]any)
+	if !ok {
+		r.fail("%T, want an array", r.v)
+		return 0
+	}
+	if len(a) < min || len(a) > max {
+		r.fail("%d elements, want %d to %d", len(a), min, max)
+		return 0
+	}
+	return len(a)
+}
 
-// revokeTokenScript: KEYS grant; ARGV now, field, kind. An access token
-// alone, or the grant of a refresh token or code (live or used). A token
-// not stored in the grant revokes nothing. Returns {grants, tokens[,
-// client, website]}.
-var revokeTokenScript = redis.NewScript(luaPrelude + `
-local now = tonumber(ARGV[1])
-local v = redis.call('HGET', KEYS[1], ARGV[2])
-if not v then return {0, 0} end
-local k = string.sub(v, 1, 1)
-if string.lower(k) ~= ARGV[3] or texp(v) <= now then return {0, 0} end
-if k == 'a' then
-  redis.call('HDEL', KEYS[1], ARGV[2])
-  return {0, 1}
-end
-local gr, tr = revoke(KEYS[1], redis.call('HGET', KEYS[1], 'g'), now)
-local m = redis.call('HMGET', KEYS[1], 'c', 'w')
-return {gr, tr, m[1], m[2]}
-`)
+func (r *reply) elem(i int) (any, bool) {
+	a, _ := r.v.([]any)
+	if r.err != nil || i >= len(a) {
+		r.fail("no element %d", i)
+		return nil, false
+	}
+	return a[i], true
+}
 
-// revokeGrantScript: KEYS grant; ARGV now, owner field ('c' or 'w', or
-// empty for no check), owner ID. A grant whose owner differs is left alone.
-// Returns {grants, tokens, client, website}.
-var revokeGrantScript = redis.NewScript(luaPrelude + `
-local m = redis.call('HMGET', KEYS[1], 'g', 'c', 'w')
-if ARGV[2] ~= '' and redis.call('HGET', KEYS[1], ARGV[2]) ~= ARGV[3] then
-  return {0, 0, false, false}
-end
-local gr, tr = revoke(KEYS[1], m[1], tonumber(ARGV[1]))
-return {gr, tr, m[2], m[3]}
-`)
+// int is element i, an integer (or the whole reply, for i < 0).
+func (r *reply) int(i int) int64 {
+	v, ok := r.v, true
+	if i >= 0 {
+		v, ok = r.elem(i)
+	}
+	n, isInt := v.(int64)
+	if ok && !isInt {
+		r.fail("element %d is %T, want an integer", i, v)
+	}
+	return n
+}
 
-// casScript: KEYS pointer; ARGV old ("" = absent), new. Sets the pointer
-// to new only if it still holds old. Returns 1 or 0.
-var casScript = redis.NewScript(`
-local cur = redis.call('GET', KEYS[1])
-if (cur or '') ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2])
-return 1
-`)
+// str is element i, a string or nil (Lua false: ""), or the whole reply,
+// for i < 0.
+func (r *reply) str(i int) string {
+	v, ok := r.v, true
+	if i >= 0 {
+		v, ok = r.elem(i)
+	}
+	s, isStr := v.(string)
+	if ok && !isStr && v != nil {
+		r.fail("element %d is %T, want a string", i, v)
+	}
+	return s
+}
+
+// flag is the whole reply, 1 (true) or 0 (false).
+func (r *reply) flag() bool {
+	n := r.int(-1)
+	if n != 0 && n != 1 {
+		r.fail("%d, want 0 or 1", n)
+	}
+	return n == 1
+}
+
+// strs is element i, an array of strings.
+func (r *reply) strs(i int) []string {
+	v, ok := r.elem(i)
+	a, isArr := v.([]any)
+	if ok && !isArr {
+		r.fail("element %d is %T, want an array", i, v)
+	}
+	out := make([]string, 0, len(a))
+	for _, e := range a {
+		s, isStr := e.(string)
+		if !isStr {
+			r.fail("element %d holds a %T, want strings", i, e)
+			return nil
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// meta is elements i..i+3: a grant's fields g, c, w, o.
+func (r *reply) meta(i int) grantMeta {
+	return grantMeta{r.str(i), r.str(i + 1), r.str(i + 2), r.str(i + 3)}
+}
+
+// status is element 0, which must be one of allowed, checking that the
+// reply has the length each status has (lens[status]).
+func (r *reply) status(lens map[int64]int) int64 {
+	n := r.array(1, 8)
+	st := r.int(0)
+	if want, ok := lens[st]; r.err == nil && (!ok || n != want) {
+		r.fail("status %d with %d elements", st, n)
+	}
+	return st
+}
+
+// Reply statuses of the scripts that consume or read a presented token.
+const (
+	stNotFound = 0 // not found, not live, or the wrong kind
+	stOK       = 1
+	stReplayed = 2 // used before: the grant was revoked by this call
+	stMismatch = 3 // RedeemChecked: a check failed
+)
+
+// tokenRec is one token record for the issue arguments: its field, the
+// header Go writes, and its scope set ID ("=": the presented token's).
+type tokenRec struct{ field, header, ssid string }
+
+// sideRec is a code's parameters, in their own key.
+type sideRec struct {
+	key, value string
+	ttl        int64
+}
+
+// tokenBatch is the issue arguments of one grant (see issue in grant.lua)
+// and the code parameter keys they write.
+type tokenBatch struct {
+	recs []tokenRec
+	side []sideRec
+}
+
+func (b tokenBatch) keys() []string {
+	ks := make([]string, len(b.side))
+	for i, s := range b.side {
+		ks[i] = s.key
+	}
+	return ks
+}
+
+func (b tokenBatch) args() []any {
+	a := make([]any, 0, 2+3*len(b.recs)+2*len(b.side))
+	a = append(a, len(b.recs))
+	for _, t := range b.recs {
+		a = append(a, t.field, t.header, t.ssid)
+	}
+	a = append(a, len(b.side))
+	for _, s := range b.side {
+		a = append(a, s.value, s.ttl)
+	}
+	return a
+}
+
+// createGrantArgs: lua/create_grant.lua.
+type createGrantArgs struct {
+	grant  string
+	ttl    int64
+	fields []any // field/value pairs
+}
+
+func (a createGrantArgs) keys() []string { return []string{a.grant} }
+func (a createGrantArgs) args() []any    { return append([]any{a.ttl}, a.fields...) }
+
+var createGrantScript = newScript[createGrantArgs]("create_grant.lua", (*reply).flag)
+
+// issueArgs: lua/issue.lua.
+type issueArgs struct {
+	grant       string
+	now, newExp int64
+	toks        tokenBatch
+}
+
+func (a issueArgs) keys() []string { return append([]string{a.grant}, a.toks.keys()...) }
+func (a issueArgs) args() []any    { return append([]any{a.now, a.newExp}, a.toks.args()...) }
+
+var issueScript = newScript[issueArgs]("issue.lua", (*reply).flag, "grant.lua")
+
+// ccIssueArgs: lua/cc_issue.lua.
+type ccIssueArgs struct {
+	issueArgs
+	client    string
+	maxFields int
+}
+
+func (a ccIssueArgs) args() []any {
+	return append([]any{a.now, a.newExp, a.client, a.maxFields}, a.toks.args()...)
+}
+
+// ccIssued is cc_issue.lua's reply: ok, and the grant's fields.
+type ccIssued struct {
+	ok   bool
+	meta grantMeta
+}
+
+var ccIssueScript = newScript[ccIssueArgs]("cc_issue.lua", func(r *reply) ccIssued {
+	if r.status(map[int64]int{0: 1, 1: 5}) != stOK {
+		return ccIssued{}
+	}
+	return ccIssued{ok: true, meta: r.meta(1)}
+}, "grant.lua")
+
+// presentedArgs names a presented token in its grant: the grant, the
+// code's parameter key ("" for none), the store's now, the token's field
+// and kind.
+type presentedArgs struct {
+	grant, params string
+	now           int64
+	field         string
+	kind          byte
+}
+
+func (a presentedArgs) keys() []string {
+	if a.params == "" {
+		return []string{a.grant}
+	}
+	return []string{a.grant, a.params}
+}
+
+func (a presentedArgs) args() []any { return []any{a.now, a.field, string(rune(a.kind))} }
+
+// presented is the reply of the scripts that read or consume a presented
+// token: a status, and what goes with it.
+type presented struct {
+	status   int64
+	replayed int64     // stReplayed: live tokens revoked
+	rec      string    // peek: the token's record
+	params   string    // peek: a code's parameters
+	meta     grantMeta // peek, RedeemChecked: the grant's fields
+	what     string    // stMismatch: what failed
+	ssid     string    // RedeemChecked: the presented token's scope set ID
+}
+
+// readPresented reads the common statuses, given the length of stOK.
+func readPresented(r *reply, okLen int, more map[int64]int) presented {
+	lens := map[int64]int{stNotFound: 1, stReplayed: 3, stOK: okLen}
+	for k, v := range more {
+		lens[k] = v
+	}
+	p := presented{status: r.status(lens)}
+	if p.status == stReplayed {
+		p.replayed = r.int(2)
+	}
+	return p
+}
+
+// peekScript: lua/peek.lua (GetCode, GetRefresh).
+var peekScript = newScript[presentedArgs]("peek.lua", func(r *reply) presented {
+	p := readPresented(r, 7, nil)
+	if p.status == stOK {
+		p.rec, p.params, p.meta = r.str(1), r.str(2), r.meta(3)
+	}
+	return p
+}, "grant.lua")
+
+// redeemArgs: lua/redeem.lua (RedeemCode, RotateRefresh). The presented
+// code's parameter key is always given (a never-written key for a refresh
+// token).
+type redeemArgs struct {
+	presentedArgs
+	keep, keepCap, newExp int64
+	toks                  tokenBatch
+}
+
+func (a redeemArgs) keys() []string {
+	return append([]string{a.grant, a.params}, a.toks.keys()...)
+}
+
+func (a redeemArgs) head() []any {
+	return append(a.presentedArgs.args(), a.keep, a.keepCap, a.newExp)
+}
+
+func (a redeemArgs) args() []any { return append(a.head(), a.toks.args()...) }
+
+var redeemScript = newScript[redeemArgs]("redeem.lua", func(r *reply) presented {
+	return readPresented(r, 1, nil)
+}, "grant.lua")
+
+// redeemCheckedArgs: lua/redeem_checked.lua (RedeemChecked).
+type redeemCheckedArgs struct {
+	redeemArgs
+	want Redemption
+}
+
+func (a redeemCheckedArgs) args() []any {
+	pkce := "0"
+	if a.want.RequirePKCE {
+		pkce = "1"
+	}
+	args := append(a.head(), a.want.ClientID, a.want.RedirectURI, a.want.Challenge, pkce)
+	return append(args, a.toks.args()...)
+}
+
+var redeemCheckedScript = newScript[redeemCheckedArgs]("redeem_checked.lua", func(r *reply) presented {
+	p := readPresented(r, 6, map[int64]int{stMismatch: 2})
+	switch p.status {
+	case stOK:
+		p.meta, p.ssid = r.meta(1), r.str(5)
+	case stMismatch:
+		p.what = r.str(1)
+	}
+	return p
+}, "grant.lua")
+
+// revokeGrantArgs: lua/revoke_grant.lua. ownerField 'c' or 'w' restricts
+// it to grants of that client or website (owner); "" checks nothing.
+type revokeGrantArgs struct {
+	grant             string
+	now               int64
+	ownerField, owner string
+}
+
+func (a revokeGrantArgs) keys() []string { return []string{a.grant} }
+func (a revokeGrantArgs) args() []any    { return []any{a.now, a.ownerField, a.owner} }
+
+// revoked is the reply of the revoke scripts: the counts, and the owners
+// of a grant that was looked at ("" when none).
+type revoked struct {
+	rev             Revocation
+	owned           bool   // the reply named the grant's owners
+	client, website string // its owners ("" when none)
+	id              string // the grant's ID, filled in by the caller
+}
+
+// readRevoked reads a revoke script's reply, of one of the lengths lens.
+func readRevoked(r *reply, lens ...int) revoked {
+	n := r.array(2, 4)
+	if r.err == nil && !slices.Contains(lens, n) {
+		r.fail("%d elements", n)
+	}
+	out := revoked{rev: Revocation{Grants: int(r.int(0)), Tokens: int(r.int(1))}}
+	if n == 4 {
+		out.client, out.website, out.owned = r.str(2), r.str(3), true
+	}
+	return out
+}
+
+var revokeGrantScript = newScript[revokeGrantArgs]("revoke_grant.lua", func(r *reply) revoked {
+	return readRevoked(r, 4)
+}, "grant.lua")
+
+// revokeTokenScript: lua/revoke_token.lua (RevokeToken).
+var revokeTokenScript = newScript[presentedArgs]("revoke_token.lua", func(r *reply) revoked {
+	return readRevoked(r, 2, 4)
+}, "grant.lua")
+
+// indexAddArgs: lua/index_add.lua. pointer, when set, is the client's
+// client-credentials pointer, set to member when it is absent or holds
+// expect.
+type indexAddArgs struct {
+	count, shard, splitFrom, splitTo string
+	pointer, expect                  string
+	guess                            int
+	score                            float64
+	member                           string
+	nowSec                           int64
+	splitAt                          int
+}
+
+func (a indexAddArgs) keys() []string {
+	ks := []string{a.count, a.shard, a.splitFrom, a.splitTo}
+	if a.pointer != "" {
+		ks = append(ks, a.pointer)
+	}
+	return ks
+}
+
+func (a indexAddArgs) args() []any {
+	return []any{a.guess, a.score, a.member, a.nowSec, a.splitAt, a.expect}
+}
+
+// indexAdded is index_add.lua's reply.
+type indexAdded struct {
+	ok      bool     // false: the guessed shard count was wrong
+	n       int      // the shard count
+	cands   []string // entries of the member's shard that may have expired
+	pointer string   // the client-credentials pointer afterwards
+}
+
+var indexAddScript = newScript[indexAddArgs]("index_add.lua", func(r *reply) indexAdded {
+	st := r.status(map[int64]int{0: 2, 1: 4})
+	out := indexAdded{ok: st == 1, n: int(r.int(1))}
+	if out.n < 1 {
+		r.fail("shard count %d", out.n)
+	}
+	if out.ok {
+		out.cands, out.pointer = r.strs(2), r.str(3)
+	}
+	return out
+})
+
+// auditAppendArgs: lua/audit_append.lua.
+type auditAppendArgs struct {
+	stream, event string
+	retentionMs   int64
+}
+
+func (a auditAppendArgs) keys() []string { return []string{a.stream} }
+func (a auditAppendArgs) args() []any    { return []any{a.event, a.retentionMs} }
+
+var auditAppendScript = newScript[auditAppendArgs]("audit_append.lua", func(r *reply) string {
+	id := r.str(-1)
+	if !validStreamID(id) {
+		r.fail("not a stream ID")
+	}
+	return id
+})

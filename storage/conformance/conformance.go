@@ -1,25 +1,24 @@
 // Package conformance is the one test suite every storage.Store backend
-// must pass: RunTests(t, newStore). scopegate ships one implementation (Redis
-// over go-redis), run by storage's tests against a real redis-server, a
-// three-master Redis Cluster and the embedded in-process server; the suite
-// is the contract those three share.
+// must pass: RunTests(t, newFixture). scopegate ships one implementation
+// (Redis over go-redis), run by storage's tests against a real
+// redis-server, a three-master Redis Cluster and the embedded in-process
+// server; the suite is the contract those three share, and runs unchanged
+// on each.
 //
-// Besides the Store, a Fixture hands the suite the settable clock the store
-// reads and a raw client to the same Redis, with which the suite checks
-// what is stored at rest (no raw token, code or secret anywhere; expired
-// data pruned) without relying on key names.
+// The suite knows no backend. A Fixture hands it the Store, the settable
+// clock the store reads, a view of what the backend keeps at rest (AtRest:
+// no raw token, code or secret anywhere; revoked and expired data gone)
+// and a way to build the store over a dead backend. The backend's own test
+// builds fixtures; it imports this package, never the other way round.
 package conformance
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
@@ -34,11 +33,9 @@ type Fixture struct {
 	// Clock is the store's clock; the suite moves it forward to expire
 	// things.
 	Clock *Clock
-	// Raw is a client to the same Redis (not closed by the suite).
-	Raw redis.UniversalClient
-	// Prefix is Store's key prefix: the suite looks only at keys matching
-	// Prefix + ":*".
-	Prefix string
+	// AtRest shows what Store keeps, and only that (not the data of other
+	// stores sharing the backend).
+	AtRest AtRest
 	// Down returns a store built like Store over a backend that cannot be
 	// reached (a killed server, a dead port), for the fail-closed tests.
 	Down func(t *testing.T) storage.Store
@@ -288,110 +285,34 @@ func race(n int, fn func(i int) error) []error {
 	return errs
 }
 
-// forEachKey calls fn for every key under the fixture's prefix (found on
-// every master of a cluster), in the test goroutine.
-func (e *env) forEachKey(fn func(c redis.Cmdable, key string)) {
-	e.t.Helper()
-	match := e.f.Prefix + ":*"
-	var mu sync.Mutex
-	var keys []string
-	scan := func(ctx context.Context, c *redis.Client) error {
-		it := c.Scan(ctx, 0, match, 1000).Iterator()
-		for it.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, it.Val())
-			mu.Unlock()
-		}
-		return it.Err()
-	}
-	var err error
-	switch c := e.f.Raw.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(e.ctx, scan)
-	case *redis.Client:
-		err = scan(e.ctx, c)
-	default:
-		err = fmt.Errorf("unsupported raw client %T", e.f.Raw)
-	}
-	e.must(err, "scan keys")
-	for _, k := range keys {
-		fn(e.f.Raw, k)
-	}
+// AtRest is the suite's view of what a store keeps at rest, in the
+// backend's own terms.
+type AtRest interface {
+	// Dump returns everything the store keeps, as text: one string per
+	// record (for Redis, a key with its name and every value under it).
+	Dump(ctx context.Context) ([]string, error)
+	// Count returns how many entries of a kind the store keeps.
+	Count(ctx context.Context, kind Entries) (int64, error)
 }
 
-// dump returns a key's name and everything stored under it, as text.
-func (e *env) dump(c redis.Cmdable, key string) string {
-	e.t.Helper()
-	var b strings.Builder
-	b.WriteString(key)
-	b.WriteByte('\n')
-	typ, err := c.Type(e.ctx, key).Result()
-	e.must(err, "TYPE")
-	var vals []string
-	switch typ {
-	case "string":
-		v, err := c.Get(e.ctx, key).Result()
-		e.must(ignoreNil(err), "GET")
-		vals = []string{v}
-	case "hash":
-		m, err := c.HGetAll(e.ctx, key).Result()
-		e.must(err, "HGETALL")
-		for k, v := range m {
-			vals = append(vals, k, v)
-		}
-	case "set":
-		vals, err = c.SMembers(e.ctx, key).Result()
-		e.must(err, "SMEMBERS")
-	case "zset":
-		vals, err = c.ZRange(e.ctx, key, 0, -1).Result()
-		e.must(err, "ZRANGE")
-	case "list":
-		vals, err = c.LRange(e.ctx, key, 0, -1).Result()
-		e.must(err, "LRANGE")
-	case "stream":
-		msgs, err := c.XRange(e.ctx, key, "-", "+").Result()
-		e.must(err, "XRANGE")
-		for _, m := range msgs {
-			vals = append(vals, fmt.Sprint(m.Values))
-		}
-	case "none": // expired between SCAN and TYPE
-	default:
-		e.t.Errorf("key %q has unexpected type %s", key, typ)
-	}
-	for _, v := range vals {
-		b.WriteString(v)
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
+// Entries is a kind of stored entry the suite counts.
+type Entries int
 
-func ignoreNil(err error) error {
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	return err
-}
+const (
+	// Records are the fields of stored records: a grant's own fields and
+	// one per token record (for Redis, the fields of every hash). Revoking
+	// a grant of n tokens removes n; expired tokens go in bounded time.
+	Records Entries = iota
+	// IndexEntries are the entries of grant indexes, by client and by
+	// website (for Redis, the members of every sorted set): one per live
+	// grant and index once listings and revocations have pruned them.
+	IndexEntries
+)
 
-// countElements sums the elements of keys of one Redis type under the
-// prefix (hash fields, sorted set members).
-func (e *env) countElements(typ string) int64 {
+// count is AtRest.Count, failing the test on error.
+func (e *env) count(kind Entries) int64 {
 	e.t.Helper()
-	var n int64
-	e.forEachKey(func(c redis.Cmdable, key string) {
-		t, err := c.Type(e.ctx, key).Result()
-		e.must(err, "TYPE")
-		if t != typ {
-			return
-		}
-		var m int64
-		switch typ {
-		case "hash":
-			m, err = c.HLen(e.ctx, key).Result()
-		case "zset":
-			m, err = c.ZCard(e.ctx, key).Result()
-		}
-		e.must(err, "count")
-		n += m
-	})
+	n, err := e.f.AtRest.Count(e.ctx, kind)
+	e.must(err, "count stored entries")
 	return n
 }
