@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestParseFormWith: the endpoints' rules (the zero FormRules) and each
@@ -88,4 +89,55 @@ func TestParseFormWith(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParseFormWith: under the page rules too, any request either parses
+// into a clean form (body parameters only, only the repeatable ones more
+// than once, valid UTF-8, the body within its bound) or fails with an
+// invalid_request *Error of a 4xx status. Never a panic.
+func FuzzParseFormWith(f *testing.F) {
+	f.Add("POST", "application/x-www-form-urlencoded", "a=1", "box=1&box=2&csrf=x", true)
+	f.Add("POST", "application/x-www-form-urlencoded", "", "csrf=x&csrf=y", false)
+	f.Add("POST", "application/x-www-form-urlencoded", "%zz", "a=1", true)
+	f.Add("POST", "text/plain", "", "a=1", true)
+	f.Fuzz(func(t *testing.T, method, ctype, query, body string, page bool) {
+		if !validMethod(method) {
+			return
+		}
+		var rules FormRules
+		if page {
+			rules = FormRules{MaxBytes: 1 << 10, Repeatable: []string{"box"}, QueryAllowed: true}
+		}
+		r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(body))
+		r.Method = method
+		r.URL.RawQuery = query
+		if ctype != "" {
+			r.Header.Set("Content-Type", ctype)
+		}
+		err := ParseFormWith(httptest.NewRecorder(), r, rules)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeInvalidRequest || e.Status < 400 || e.Status > 499 {
+				t.Fatalf("error %#v, want an invalid_request *Error with a 4xx status", err)
+			}
+			return
+		}
+		limit := MaxBodyBytes
+		if page {
+			limit = 1 << 10
+		}
+		if method != http.MethodPost || (query != "" && !page) || len(body) > limit {
+			t.Fatalf("accepted %s, query %q, %d-byte body (page rules %v)", method, query, len(body), page)
+		}
+		for k, vs := range r.Form {
+			if (len(vs) != 1 && !(page && k == "box")) || !utf8.ValidString(k) {
+				t.Fatalf("accepted parameter %q = %q", k, vs)
+			}
+			for i, v := range vs {
+				if !utf8.ValidString(v) || r.PostForm[k][i] != v {
+					t.Fatalf("accepted parameter %q = %q (body: %q)", k, vs, r.PostForm[k])
+				}
+			}
+		}
+	})
 }
