@@ -1,6 +1,7 @@
 package scopes
 
 import (
+	"iter"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -255,15 +256,25 @@ func (s Set) Has(name string, p Permission) bool {
 	return ok && s.has(b)
 }
 
+// members yields the bit of every scope in s, in canonical order.
+func (s Set) members() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for w, word := range s.b {
+			for word != 0 {
+				if !yield(w<<6 | bits.TrailingZeros64(word)) {
+					return
+				}
+				word &= word - 1
+			}
+		}
+	}
+}
+
 // textLen returns len(s.String()).
 func (s Set) textLen() int {
 	n := 0
-	for w, word := range s.b {
-		for word != 0 {
-			b := w<<6 | bits.TrailingZeros64(word)
-			word &= word - 1
-			n += len(tokens[b]) + 1
-		}
+	for b := range s.members() {
+		n += len(tokens[b]) + 1
 	}
 	if n > 0 {
 		n-- // no space after the last token
@@ -279,16 +290,12 @@ func (s Set) AppendText(b []byte) ([]byte, error) {
 
 func (s Set) appendTo(b []byte) []byte {
 	first := true
-	for w, word := range s.b {
-		for word != 0 {
-			bit := w<<6 | bits.TrailingZeros64(word)
-			word &= word - 1
-			if !first {
-				b = append(b, ' ')
-			}
-			first = false
-			b = append(b, tokens[bit]...)
+	for bit := range s.members() {
+		if !first {
+			b = append(b, ' ')
 		}
+		first = false
+		b = append(b, tokens[bit]...)
 	}
 	return b
 }
@@ -304,16 +311,12 @@ func (s Set) String() string {
 	var sb strings.Builder
 	sb.Grow(n)
 	first := true
-	for w, word := range s.b {
-		for word != 0 {
-			bit := w<<6 | bits.TrailingZeros64(word)
-			word &= word - 1
-			if !first {
-				sb.WriteByte(' ')
-			}
-			first = false
-			sb.WriteString(tokens[bit])
+	for bit := range s.members() {
+		if !first {
+			sb.WriteByte(' ')
 		}
+		first = false
+		sb.WriteString(tokens[bit])
 	}
 	return sb.String()
 }
@@ -326,12 +329,8 @@ func (s Set) Strings() []string {
 		return nil
 	}
 	out := make([]string, 0, n)
-	for w, word := range s.b {
-		for word != 0 {
-			bit := w<<6 | bits.TrailingZeros64(word)
-			word &= word - 1
-			out = append(out, tokens[bit])
-		}
+	for bit := range s.members() {
+		out = append(out, tokens[bit])
 	}
 	return out
 }
@@ -344,12 +343,8 @@ func (s Set) Scopes() []Scope {
 		return nil
 	}
 	out := make([]Scope, 0, n)
-	for w, word := range s.b {
-		for word != 0 {
-			bit := w<<6 | bits.TrailingZeros64(word)
-			word &= word - 1
-			out = append(out, scopeOf(bit))
-		}
+	for bit := range s.members() {
+		out = append(out, scopeOf(bit))
 	}
 	return out
 }
