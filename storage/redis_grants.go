@@ -15,26 +15,11 @@ import (
 	"github.com/scopegate/scopegate/storage/token"
 )
 
-// isGrantID reports whether id is a token.NewID value (22 base62
-// characters), the only grant IDs tokens can carry.
-func isGrantID(id string) bool {
-	if len(id) != token.GrantLen {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
-			return false
-		}
-	}
-	return true
-}
-
 // prepareGrant validates g and fills the store's defaults: CreatedAt now;
 // a zero or past ExpiresAt becomes now + EmptyGrantTTL. Times are kept to
 // the millisecond, as stored.
 func (r *Redis) prepareGrant(g *Grant, now time.Time) error {
-	if !isGrantID(g.ID) {
+	if !token.IsID(g.ID) {
 		return fmt.Errorf("storage: grant ID %q is not a token.NewID value", g.ID)
 	}
 	if err := checkID("client", g.ClientID); err != nil {
@@ -158,7 +143,7 @@ func (r *Redis) createGrant(ctx context.Context, g Grant, now time.Time, cc *ccF
 
 // GetGrant returns a grant, revoked or not, until it expires.
 func (r *Redis) GetGrant(ctx context.Context, id string) (Grant, error) {
-	if !isGrantID(id) {
+	if !token.IsID(id) {
 		return Grant{}, notFound("grant " + id)
 	}
 	vals, err := r.rdb.HMGet(ctx, r.k.grant(id), "g", "c", "w", "o").Result()
@@ -795,7 +780,7 @@ func (r *Redis) unindex(ctx context.Context, results []revoked) {
 // RevokeGrant revokes a grant and all its tokens. Unknown or already
 // revoked grants count zero.
 func (r *Redis) RevokeGrant(ctx context.Context, grantID string) (Revocation, error) {
-	if !isGrantID(grantID) {
+	if !token.IsID(grantID) {
 		return Revocation{}, nil
 	}
 	return r.revokeGrants(ctx, []string{grantID}, "", "")

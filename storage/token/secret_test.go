@@ -8,17 +8,8 @@ import (
 
 func TestNewRandom(t *testing.T) {
 	secretPatternRE := regexp.MustCompile(SecretPattern)
-	seen := make(map[string]bool, 1000)
 	maxBits := 0
-	for range 1000 {
-		s := NewRandom()
-		if len(s) != 43 || !base62RE.MatchString(s) {
-			t.Fatalf("NewRandom() = %q, want 43 base62 characters", s)
-		}
-		if seen[s] {
-			t.Fatalf("NewRandom() repeated %q", s)
-		}
-		seen[s] = true
+	for _, s := range draw(t, 1000, NewRandom, "NewRandom()", 43, base62RE, "43 base62 characters") {
 		n := decode(t, s).BitLen()
 		if n > 256 {
 			t.Fatalf("NewRandom() = %q holds %d bits, want at most 256", s, n)

@@ -90,11 +90,15 @@ func NewID() string {
 	return encode(b[:], GrantLen)
 }
 
+// IsID reports whether id has the form of a NewID value: 22 base62
+// characters.
+func IsID(id string) bool { return isBase62(id, GrantLen) }
+
 // New mints a token of the given kind for the grant. grantID must be a value
 // returned by NewID (22 base62 characters); New panics otherwise, since that
 // is a programming error.
 func New(kind Kind, grantID string) string {
-	if !validKind(kind) || !isBase62(grantID, GrantLen) {
+	if !validKind(kind) || !IsID(grantID) {
 		panic("token: New called with an invalid kind or grant ID")
 	}
 	var secret [32]byte

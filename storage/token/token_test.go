@@ -268,17 +268,37 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
+// draw calls gen n times and fails unless every value has length size,
+// matches re and is new; it returns the values. name and want word the
+// failure, e.g. "NewID()" and "22 base62 characters".
+func draw(t *testing.T, n int, gen func() string, name string, size int, re *regexp.Regexp, want string) []string {
+	t.Helper()
+	seen := make(map[string]bool, n)
+	out := make([]string, 0, n)
+	for range n {
+		s := gen()
+		if len(s) != size || !re.MatchString(s) {
+			t.Fatalf("%s = %q, want %s", name, s, want)
+		}
+		if seen[s] {
+			t.Fatalf("%s repeated %q", name, s)
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
 func TestNewID(t *testing.T) {
-	seen := make(map[string]bool, 10000)
-	for range 10000 {
-		id := NewID()
-		if len(id) != 22 || !isBase62(id, 22) || !base62RE.MatchString(id) {
-			t.Fatalf("NewID() = %q, want 22 base62 characters", id)
+	for _, id := range draw(t, 10000, NewID, "NewID()", 22, base62RE, "22 base62 characters") {
+		if !isBase62(id, 22) || !IsID(id) {
+			t.Fatalf("NewID() = %q: isBase62 or IsID refuses it", id)
 		}
-		if seen[id] {
-			t.Fatalf("NewID() repeated %q", id)
+	}
+	for _, bad := range []string{"", NewID()[:21], NewID() + "0", "-" + NewID()[1:], NewRandom()} {
+		if IsID(bad) {
+			t.Errorf("IsID(%q) = true, want false", bad)
 		}
-		seen[id] = true
 	}
 }
 
@@ -307,16 +327,7 @@ func TestHash(t *testing.T) {
 }
 
 func TestNewSecret(t *testing.T) {
-	seen := make(map[string]bool, 1000)
-	for range 1000 {
-		s := NewSecret()
-		if len(s) != 47 || !secretRE.MatchString(s) {
-			t.Fatalf("NewSecret() = %q, want sgs_ and 43 base62 characters", s)
-		}
-		if seen[s] {
-			t.Fatalf("NewSecret() repeated %q", s)
-		}
-		seen[s] = true
+	for _, s := range draw(t, 1000, NewSecret, "NewSecret()", 47, secretRE, "sgs_ and 43 base62 characters") {
 		if _, _, err := Parse(s); !errors.Is(err, ErrMalformed) {
 			t.Fatalf("Parse accepted the client secret %q", s)
 		}
