@@ -87,20 +87,11 @@ func liveGrant(t *testing.T, s *storage.Redis) (grantID, access, refresh string)
 // same revocation is in force but reported unconfirmed, after about the
 // wait's timeout, and Replication says replicas are missing.
 func TestReplicaWait(t *testing.T) {
-	primary := redistest.Start(t)
-	host, port, _ := strings.Cut(primary.Addr, ":")
-	replica := redistest.Start(t, "--replicaof", host, port)
+	primary, replica := redistest.StartReplicated(t)
 	ctx := t.Context()
 	pc := redis.NewClient(&redis.Options{Addr: primary.Addr})
 	rc := redis.NewClient(&redis.Options{Addr: replica.Addr})
 	defer rc.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(pc.Info(ctx, "replication").Val(), "state=online") {
-		if time.Now().After(deadline) {
-			t.Fatal("replica did not come online")
-		}
-		time.Sleep(10 * time.Millisecond) // bounded polling
-	}
 	wait := storage.ReplicaWait{Replicas: 1, Timeout: 300 * time.Millisecond}
 	s := storage.NewRedis(pc, storage.RedisOptions{ReplicaWait: wait})
 	defer s.Close()
@@ -130,8 +121,9 @@ func TestReplicaWait(t *testing.T) {
 	}
 
 	replica.Kill()
+	deadline := time.Now().Add(10 * time.Second)
 	for strings.Contains(pc.Info(ctx, "replication").Val(), "connected_slaves:1") {
-		if time.Now().After(deadline.Add(10 * time.Second)) {
+		if time.Now().After(deadline) {
 			t.Fatal("primary still counts the killed replica")
 		}
 		time.Sleep(10 * time.Millisecond) // bounded polling
@@ -172,19 +164,8 @@ func TestReplicaWait(t *testing.T) {
 // a revocation: RevokeToken of an access token (one script, one write) on a
 // primary with one replica on loopback, without and with ReplicaWait.
 func BenchmarkRevokeReplicaWait(b *testing.B) {
-	primary := redistest.Start(b)
-	host, port, _ := strings.Cut(primary.Addr, ":")
-	redistest.Start(b, "--replicaof", host, port)
+	primary, _ := redistest.StartReplicated(b)
 	ctx := context.Background()
-	pc := redis.NewClient(&redis.Options{Addr: primary.Addr})
-	defer pc.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(pc.Info(ctx, "replication").Val(), "state=online") {
-		if time.Now().After(deadline) {
-			b.Fatal("replica did not come online")
-		}
-		time.Sleep(10 * time.Millisecond) // bounded polling
-	}
 	for _, replicas := range []int{0, 1} {
 		b.Run("replicas="+strconv.Itoa(replicas), func(b *testing.B) {
 			s := storage.NewRedis(redis.NewClient(&redis.Options{Addr: primary.Addr}),

@@ -28,9 +28,11 @@ type Cluster struct {
 }
 
 // Addrs returns every node's address (each a valid seed).
-func (c *Cluster) Addrs() []string {
-	out := make([]string, len(c.Nodes))
-	for i, n := range c.Nodes {
+func (c *Cluster) Addrs() []string { return addrs(c.Nodes) }
+
+func addrs(servers []*Server) []string {
+	out := make([]string, len(servers))
+	for i, n := range servers {
 		out[i] = n.Addr
 	}
 	return out
@@ -157,6 +159,29 @@ func (c *Cluster) PrimaryFor(ctx context.Context, key string) (*Server, error) {
 	return nil, fmt.Errorf("no node serves the slot of %q", key)
 }
 
+// StartReplicated starts a primary and a replica of it (--replicaof) and
+// waits until the primary reports the replica online. Both are killed in
+// t.Cleanup.
+func StartReplicated(t testing.TB) (primary, replica *Server) {
+	t.Helper()
+	primary = Start(t)
+	host, port, _ := strings.Cut(primary.Addr, ":")
+	replica = Start(t, "--replicaof", host, port)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	for {
+		err := nodeReplicated(ctx, primary.Addr)
+		if err == nil {
+			return primary, replica
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("redistest: replica did not come online: %v", err)
+		case <-time.After(10 * time.Millisecond): // bounded polling
+		}
+	}
+}
+
 // Sentinel is one primary, one replica and three sentinels monitoring them
 // under MasterName.
 type Sentinel struct {
@@ -167,13 +192,7 @@ type Sentinel struct {
 }
 
 // SentinelAddrs returns the three sentinels' addresses.
-func (s *Sentinel) SentinelAddrs() []string {
-	out := make([]string, len(s.Sentinels))
-	for i, n := range s.Sentinels {
-		out[i] = n.Addr
-	}
-	return out
-}
+func (s *Sentinel) SentinelAddrs() []string { return addrs(s.Sentinels) }
 
 // StartSentinel starts a primary, a replica of it, and three sentinels
 // (redis-server --sentinel) with a quorum of two and down-after of
@@ -186,9 +205,8 @@ func StartSentinel(t testing.TB) *Sentinel {
 		t.Fatal(Missing)
 	}
 	s := &Sentinel{MasterName: "sgmain"}
-	s.Primary = Start(t)
+	s.Primary, s.Replica = StartReplicated(t)
 	host, port, _ := strings.Cut(s.Primary.Addr, ":")
-	s.Replica = Start(t, "--replicaof", host, port)
 	for range 3 {
 		var lastErr error
 		for range 3 {
