@@ -45,6 +45,17 @@ func (r *Redis) optimistic(ctx context.Context, op string, keys []string, fn fun
 	return fmt.Errorf("%w: %s: %d lost races", ErrConflict, op, updateRetries)
 }
 
+// getByID reads the record what (such as "client") of id, stored at key:
+// ErrNotFound for a missing key or an id no key can hold.
+func getByID[T any](ctx context.Context, r *Redis, what, id, key string) (T, error) {
+	var v T
+	if !validID(id) {
+		return v, notFound(what + " " + id)
+	}
+	err := r.getJSON(ctx, r.rdb, key, what+" "+id, &v)
+	return v, err
+}
+
 // getJSON reads key into v: ErrNotFound for a missing key.
 func (r *Redis) getJSON(ctx context.Context, c redis.Cmdable, key, what string, v any) error {
 	b, err := c.Get(ctx, key).Bytes()
@@ -97,11 +108,7 @@ func (r *Redis) CreateClient(ctx context.Context, c Client) error {
 
 // GetClient returns a client.
 func (r *Redis) GetClient(ctx context.Context, id string) (Client, error) {
-	var c Client
-	if !validID(id) {
-		return c, notFound("client " + id)
-	}
-	return c, r.getJSON(ctx, r.rdb, r.k.client(id), "client "+id, &c)
+	return getByID[Client](ctx, r, "client", id, r.k.client(id))
 }
 
 // UpdateClient applies fn to the stored client atomically (optimistic:
@@ -273,11 +280,7 @@ func (r *Redis) CreateOperator(ctx context.Context, o Operator) error {
 
 // GetOperator returns an operator.
 func (r *Redis) GetOperator(ctx context.Context, id string) (Operator, error) {
-	var o Operator
-	if !validID(id) {
-		return o, notFound("operator " + id)
-	}
-	return o, r.getJSON(ctx, r.rdb, r.k.operator(id), "operator "+id, &o)
+	return getByID[Operator](ctx, r, "operator", id, r.k.operator(id))
 }
 
 // GetOperatorByEmail finds an operator by e-mail, case-insensitively.
@@ -310,11 +313,7 @@ func (r *Redis) PutWebsite(ctx context.Context, w Website) error {
 
 // GetWebsite returns a website.
 func (r *Redis) GetWebsite(ctx context.Context, id string) (Website, error) {
-	var w Website
-	if !validID(id) {
-		return w, notFound("website " + id)
-	}
-	return w, r.getJSON(ctx, r.rdb, r.k.website(id), "website "+id, &w)
+	return getByID[Website](ctx, r, "website", id, r.k.website(id))
 }
 
 // CreateReview stores a scope request for an existing client (ErrNotFound
