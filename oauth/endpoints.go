@@ -3,11 +3,9 @@ package oauth
 import (
 	"context"
 	"errors"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-oauth2/oauth2/v4"
 
@@ -31,37 +29,7 @@ const MaxBodyBytes = 16 << 10
 // a proxy. Our endpoint URLs have no query of their own (RFC 8414
 // metadata).
 func ParseForm(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return &Error{Code: CodeInvalidRequest, Status: http.StatusMethodNotAllowed, Description: "use POST"}
-	}
-	if r.URL.RawQuery != "" || r.URL.ForceQuery {
-		return ErrInvalidRequest.WithDescription("parameters belong in the request body, not in the URL query (RFC 6749 section 3.2)")
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" { // the usual case parses nothing
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/x-www-form-urlencoded" {
-			return ErrInvalidRequest.WithDescription("Content-Type must be application/x-www-form-urlencoded")
-		}
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return &Error{Code: CodeInvalidRequest, Status: http.StatusRequestEntityTooLarge, Description: "request body too large"}
-		}
-		return ErrInvalidRequest.WithDescription("malformed form body")
-	}
-	for k, vs := range r.PostForm {
-		if len(vs) > 1 {
-			return ErrInvalidRequest.WithDescription("parameter %q is given more than once", k)
-		}
-		if !utf8.ValidString(k) || !utf8.ValidString(vs[0]) {
-			return ErrInvalidRequest.WithDescription("parameters must be valid UTF-8")
-		}
-	}
-	r.Form = r.PostForm
-	return nil
+	return ParseFormWith(w, r, FormRules{})
 }
 
 // Token is the token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6). Here the
