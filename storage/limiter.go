@@ -51,6 +51,14 @@ func (k keys) rate(key string) string {
 	return k.p + ":rl:" + b64(h[:18])
 }
 
+// Quiet reports whether Peek would admit key without asking Redis: the
+// store follows the failure feed and no instance has charged key within
+// its period (or limit is off). Callers use it to skip the work of an
+// asynchronous Peek on the common path.
+func (r *Redis) Quiet(key string, limit Limit) bool {
+	return limit.IsZero() || !r.feed.needsPeek(r.k.rate(key), r.now())
+}
+
 // Peek implements Limiter with redis_rate's GCRA at a cost of zero: the
 // script then stores nothing new and reports how many events would still
 // fit. One more fits when at least one remains. While the store follows the

@@ -89,16 +89,19 @@ func (a *admin) listClients(c *gin.Context) {
 	writeAPI(c, http.StatusOK, adminapi.ClientList{Clients: out})
 }
 
-// clientParam reads and checks the :id of a client route; an ID that
+// idParam reads and checks the :id of a route about what; an ID that
 // cannot exist is a 404 without a storage call.
-func clientParam(c *gin.Context) (string, bool) {
+func idParam(c *gin.Context, what string, valid func(string) bool) (string, bool) {
 	id := c.Param("id")
-	if !validRef(id) {
-		apiFail(c, http.StatusNotFound, oautherr.CodeNotFound, "client not found")
+	if !valid(id) {
+		apiFail(c, http.StatusNotFound, oautherr.CodeNotFound, what+" not found")
 		return "", false
 	}
 	return id, true
 }
+
+// clientParam reads the :id of a client route.
+func clientParam(c *gin.Context) (string, bool) { return idParam(c, "client", validRef) }
 
 // getClient is GET /admin/v1/clients/:id.
 func (a *admin) getClient(c *gin.Context) {

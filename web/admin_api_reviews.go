@@ -8,7 +8,6 @@ import (
 
 	"github.com/scopegate/scopegate/oauth"
 	adminsvc "github.com/scopegate/scopegate/oauth/admin"
-	"github.com/scopegate/scopegate/oauth/oautherr"
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
@@ -141,13 +140,9 @@ func (a *admin) listReviews(c *gin.Context) {
 	writeAPI(c, http.StatusOK, adminapi.ReviewList{Reviews: out})
 }
 
+// reviewParam reads the :id of a review route (a token.NewID).
 func reviewParam(c *gin.Context) (string, bool) {
-	id := c.Param("id")
-	if len(id) != token.GrantLen || !idPattern.MatchString(id) {
-		apiFail(c, http.StatusNotFound, oautherr.CodeNotFound, "review not found")
-		return "", false
-	}
-	return id, true
+	return idParam(c, "review", func(id string) bool { return len(id) == token.GrantLen && idPattern.MatchString(id) })
 }
 
 // getReview is GET /admin/v1/reviews/:id.
@@ -212,9 +207,8 @@ func (a *admin) createWebsite(c *gin.Context) {
 
 // getWebsite is GET /admin/v1/websites/:id.
 func (a *admin) getWebsite(c *gin.Context) {
-	id := c.Param("id")
-	if !validRef(id) {
-		apiFail(c, http.StatusNotFound, oautherr.CodeNotFound, "website not found")
+	id, ok := idParam(c, "website", validRef)
+	if !ok {
 		return
 	}
 	w, err := a.svc.GetWebsite(c.Request.Context(), id)

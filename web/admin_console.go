@@ -10,6 +10,7 @@ import (
 
 	adminsvc "github.com/scopegate/scopegate/oauth/admin"
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/web/adminapi"
 )
 
 // The admin console: the overview with the kill switch (/admin), clients
@@ -193,15 +194,6 @@ func newestEvents(evs []storage.Event, n int) []pageEvent {
 
 // viewEvent is an audit event as the pages show it, details sorted.
 func viewEvent(e storage.Event) pageEvent {
-	keys := make([]string, 0, len(e.Detail))
-	for k := range e.Detail {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + e.Detail[k]
-	}
-	return pageEvent{Time: fmtTime(e.Time), Kind: e.Kind, Actor: e.Actor, Detail: strings.Join(parts, " "),
+	return pageEvent{Time: fmtTime(e.Time), Kind: e.Kind, Actor: e.Actor, Detail: adminapi.DetailText(e.Detail),
 		ClientID: e.ClientID, WebsiteID: e.WebsiteID, GrantID: e.GrantID}
 }

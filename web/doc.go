@@ -9,6 +9,12 @@
 // (X-Frame-Options: DENY, CSP frame-ancestors 'none'). Request bodies of
 // the admin API are validated with validator/v10.
 //
-// It imports oauth, scopes and storage; nothing imports it but cmd (and
+// The administration domain (client lifecycle, reviews, every revocation
+// kind, cache invalidation, the audit trail) is package oauth/admin: the
+// admin API, the console, leak reports and Disconnect decode, call it and
+// encode. The admin and plugin API's wire types are package web/adminapi,
+// checked against openapi.yaml.
+//
+// It imports oauth (and oauth/admin, oauth/oautherr), scopes and storage; nothing imports it but cmd (and
 // tests). *gin.Context never goes below this package.
 package web

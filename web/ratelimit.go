@@ -90,6 +90,12 @@ func newRateLimits(o Options, rejected *prometheus.CounterVec) *rateLimits {
 	}
 }
 
+// quietLimiter is a Limiter that can tell, without I/O, that Peek would
+// admit a key (storage.Redis following the failure feed).
+type quietLimiter interface {
+	Quiet(key string, limit storage.Limit) bool
+}
+
 // noLimiter stands in when the store keeps no limits: it cannot answer, so
 // failures are refused (fail closed) and successes pass.
 type noLimiter struct{}
@@ -128,16 +134,28 @@ func (rl *rateLimits) check(ctx context.Context, ks ...limitKey) (*overLimit, er
 		err   error
 	}
 	out := make([]res, len(ks))
-	var wg sync.WaitGroup
+	quiet, _ := rl.l.(quietLimiter)
+	var hot []int // keys that need the limiter's answer
 	for i, k := range ks {
-		if k.limit.IsZero() {
+		if k.limit.IsZero() || (quiet != nil && quiet.Quiet(k.key(), k.limit)) {
 			out[i].ok = true
 			continue
 		}
-		wg.Go(func() {
-			ok, retry, err := rl.l.Peek(ctx, k.key(), k.limit)
-			out[i] = res{ok, retry, err}
-		})
+		hot = append(hot, i)
+	}
+	peek := func(i int) {
+		ok, retry, err := rl.l.Peek(ctx, ks[i].key(), ks[i].limit)
+		out[i] = res{ok, retry, err}
+	}
+	// Usually no key is hot; when several are, they are asked at once so
+	// the answer still costs one round trip.
+	var wg sync.WaitGroup
+	for n, i := range hot {
+		if n == len(hot)-1 {
+			peek(i)
+		} else {
+			wg.Go(func() { peek(i) })
+		}
 	}
 	wg.Wait()
 	var over *overLimit

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/scopegate/scopegate/storage"
@@ -73,17 +71,8 @@ func (h *adminCmd) audit(ctx context.Context, args []string) error {
 		tw := h.table()
 		fmt.Fprintln(tw, "TIME\tKIND\tACTOR\tCLIENT\tWEBSITE\tGRANT\tDETAIL")
 		for _, e := range v.Events {
-			keys := make([]string, 0, len(e.Detail))
-			for k := range e.Detail {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			parts := make([]string, len(keys))
-			for i, k := range keys {
-				parts[i] = k + "=" + e.Detail[k]
-			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.UTC().Format(time.RFC3339), e.Kind, orDash(e.Actor), orDash(e.ClientID),
-				orDash(e.WebsiteID), orDash(e.GrantID), oneLine(strings.Join(parts, " ")))
+				orDash(e.WebsiteID), orDash(e.GrantID), oneLine(adminapi.DetailText(e.Detail)))
 		}
 		tw.Flush()
 		if v.Next != "" {

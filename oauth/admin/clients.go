@@ -14,15 +14,6 @@ import (
 	"github.com/scopegate/scopegate/storage/token"
 )
 
-// Secret grace periods of a rotation.
-const (
-	// DefaultGrace is how long the old secrets keep verifying when the
-	// caller names no grace period.
-	DefaultGrace = time.Hour
-	// MaxGrace bounds a rotated secret's grace period.
-	MaxGrace = 7 * 24 * time.Hour
-)
-
 // NewClient is a client to register. Zero Type is confidential, zero Role
 // plugin; nil GrantTypes is the documented default: for a plugin, the
 // code flow with refresh when redirect URIs are given, plus client
@@ -135,14 +126,6 @@ func (s *Service) CreateClient(ctx context.Context, actor string, n NewClient, b
 	return out, nil
 }
 
-// hashNewSecret is the stored form of a new secret, stamped with when it
-// was made (the console shows it).
-func (s *Service) hashNewSecret(secret string) storage.SecretHash {
-	h := storage.HashSecret(secret, time.Time{})
-	h.CreatedAt = s.now().UTC()
-	return h
-}
-
 // GetClient returns one client.
 func (s *Service) GetClient(ctx context.Context, id string) (storage.Client, error) {
 	cl, err := s.store.GetClient(ctx, id)
@@ -232,55 +215,6 @@ func (s *Service) UpdateClient(ctx context.Context, actor, id string, ch ClientC
 	return cl, nil
 }
 
-// Rotated is a rotation's outcome: the new secret (shown once, only its
-// hash is stored) and when the old ones stop verifying.
-type Rotated struct {
-	Client             storage.Client
-	Secret             string
-	OldSecretsExpireAt time.Time
-}
-
-// RotateSecret gives a confidential client a new secret; its current ones
-// keep verifying for grace (0 ends them now, at most MaxGrace). Secrets
-// already expired are dropped. A public client is an ErrConflict wrapping
-// ErrPublicClient.
-func (s *Service) RotateSecret(ctx context.Context, actor, id string, grace time.Duration) (Rotated, error) {
-	if grace < 0 || grace > MaxGrace || grace%time.Second != 0 {
-		return Rotated{}, Invalid(map[string]string{"grace_seconds": "must be whole seconds from 0 to " + strconv.Itoa(int(MaxGrace/time.Second))})
-	}
-	secret := token.NewSecret()
-	now := s.now()
-	until := now.Add(grace)
-	cl, err := s.store.UpdateClient(ctx, id, func(cl storage.Client) (storage.Client, error) {
-		if cl.Type != storage.Confidential {
-			return cl, &Error{Kind: ErrConflict, What: "client", Description: "public clients have no secret", Err: ErrPublicClient}
-		}
-		kept := make([]storage.SecretHash, 0, len(cl.Secrets)+1)
-		for _, h := range cl.Secrets {
-			if !h.ExpiresAt.IsZero() && !now.Before(h.ExpiresAt) {
-				continue // already expired
-			}
-			if grace == 0 {
-				continue
-			}
-			if h.ExpiresAt.IsZero() || until.Before(h.ExpiresAt) {
-				h.ExpiresAt = until
-			}
-			kept = append(kept, h)
-		}
-		cl.Secrets = append(kept, s.hashNewSecret(secret))
-		cl.UpdatedAt = now
-		return cl, nil
-	})
-	if err != nil {
-		return Rotated{}, fromStore(err, "client")
-	}
-	s.forget(id)
-	s.Audit(ctx, actor, storage.Event{Kind: storage.KindClientSecretRotated, ClientID: id, Detail: map[string]string{
-		"grace_seconds": strconv.Itoa(int(grace / time.Second)), "old_secrets_expire_at": until.UTC().Format(time.RFC3339)}})
-	return Rotated{Client: cl, Secret: secret, OldSecretsExpireAt: until}, nil
-}
-
 // Suspend makes every token of the client inactive at once, here and
 // (through the store's announcement) on every instance, until Resume.
 func (s *Service) Suspend(ctx context.Context, actor, id string) (storage.Client, error) {
@@ -302,64 +236,6 @@ func (s *Service) setStatus(ctx context.Context, actor, id string, st storage.St
 	}
 	s.forget(id)
 	s.Audit(ctx, actor, storage.Event{Kind: kind, ClientID: id})
-	return cl, nil
-}
-
-// LowerMaximum removes scopes from the client's approved maximum. Each
-// must be in it (an ErrInvalid naming "scopes[i]" otherwise: a typo is not
-// silently ignored). Live tokens lose the removed scopes at once.
-func (s *Service) LowerMaximum(ctx context.Context, actor, id string, remove []string) (storage.Client, error) {
-	return s.changeMaximum(ctx, actor, id, remove, "is not in the approved maximum", func(cur, req scopes.Set) scopes.Set {
-		return cur.Difference(req)
-	})
-}
-
-// SetMaximum makes keep the client's approved maximum; it may only narrow
-// (widening goes through a review).
-func (s *Service) SetMaximum(ctx context.Context, actor, id string, keep []string) (storage.Client, error) {
-	return s.changeMaximum(ctx, actor, id, keep, "is not in the approved maximum; widening needs a review", func(_, req scopes.Set) scopes.Set {
-		return req
-	})
-}
-
-// changeMaximum checks every scope of req is in the current maximum
-// (blaming "scopes[i]" with notIn otherwise), then stores next(cur, req)
-// atomically, forgets the cached client and audits.
-func (s *Service) changeMaximum(ctx context.Context, actor, id string, req []string, notIn string, next func(cur, req scopes.Set) scopes.Set) (storage.Client, error) {
-	var want scopes.Set
-	bad := map[string]string{}
-	for i, sc := range req {
-		set, err := scopes.Parse(sc)
-		if err != nil || set.Len() != 1 {
-			bad["scopes["+strconv.Itoa(i)+"]"] = "must be a scope NAME:read or NAME:write from the catalogue"
-			continue
-		}
-		want = want.Union(set)
-	}
-	if err := Invalid(bad); err != nil {
-		return storage.Client{}, err
-	}
-	var before scopes.Set
-	cl, err := s.store.UpdateClient(ctx, id, func(cl storage.Client) (storage.Client, error) {
-		f := map[string]string{}
-		for i, sc := range req {
-			if set, _ := scopes.Parse(sc); !set.SubsetOf(cl.Approved) {
-				f["scopes["+strconv.Itoa(i)+"]"] = notIn
-			}
-		}
-		if err := Invalid(f); err != nil {
-			return cl, err
-		}
-		before = cl.Approved
-		cl.Approved, cl.UpdatedAt = next(cl.Approved, want), s.now()
-		return cl, nil
-	})
-	if err != nil {
-		return cl, fromStore(err, "client")
-	}
-	s.forget(id)
-	s.Audit(ctx, actor, storage.Event{Kind: storage.KindClientMaximumLowered, ClientID: id, Detail: map[string]string{
-		"removed": before.Difference(cl.Approved).String(), "approved": cl.Approved.String()}})
 	return cl, nil
 }
 

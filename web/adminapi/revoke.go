@@ -1,6 +1,10 @@
 package adminapi
 
-import "time"
+import (
+	"sort"
+	"strings"
+	"time"
+)
 
 // RevokeRequest is the body of POST /admin/v1/revoke: exactly one field.
 // A pasted access or refresh token revokes its whole grant.
@@ -56,4 +60,18 @@ type Event struct {
 type AuditPage struct {
 	Events []Event `json:"events"`
 	Next   string  `json:"next"`
+}
+
+// DetailText is an event's detail as one line, "key=value" in key order.
+func DetailText(detail map[string]string) string {
+	keys := make([]string, 0, len(detail))
+	for k := range detail {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + detail[k]
+	}
+	return strings.Join(parts, " ")
 }
