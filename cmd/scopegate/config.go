@@ -257,27 +257,9 @@ func describe(fe validator.FieldError) string {
 		_, err := redisOptions(fmt.Sprint(fe.Value()))
 		return fmt.Sprintf("not a usable Redis URL: %v", err)
 	case "min":
-		if _, ok := fe.Value().(int); ok {
-			return fmt.Sprintf("%v is below the minimum %s", fe.Value(), fe.Param())
-		}
-		if _, ok := fe.Value().(time.Duration); ok {
-			return fmt.Sprintf("%v is shorter than the minimum %s", fe.Value(), fe.Param())
-		}
-		if _, ok := fe.Value().(int); ok {
-			return fmt.Sprintf("%v is below the minimum %s", fe.Value(), fe.Param())
-		}
-		return fmt.Sprintf("must be at least %s characters", fe.Param())
+		return bound(fe, "below the minimum", "shorter than the minimum", "at least")
 	case "max":
-		if _, ok := fe.Value().(int); ok {
-			return fmt.Sprintf("%v is above the maximum %s", fe.Value(), fe.Param())
-		}
-		if _, ok := fe.Value().(time.Duration); ok {
-			return fmt.Sprintf("%v is longer than the maximum %s", fe.Value(), fe.Param())
-		}
-		if _, ok := fe.Value().(int); ok {
-			return fmt.Sprintf("%v is above the maximum %s", fe.Value(), fe.Param())
-		}
-		return fmt.Sprintf("must be at most %s characters", fe.Param())
+		return bound(fe, "above the maximum", "longer than the maximum", "at most")
 	case "oneof":
 		return fmt.Sprintf("%q is not one of: %s", fe.Value(), fe.Param())
 	case "cidr|ip":
@@ -288,6 +270,19 @@ func describe(fe validator.FieldError) string {
 		return "needs --admin-token (the one token to keep)"
 	}
 	return fmt.Sprintf("fails %s", fe.Tag())
+}
+
+// bound words a failed min or max: an int's or a duration's value against
+// the limit (number, duration: "below the minimum"), else a length in
+// characters (length: "at least").
+func bound(fe validator.FieldError, number, duration, length string) string {
+	switch fe.Value().(type) {
+	case int:
+		return fmt.Sprintf("%v is %s %s", fe.Value(), number, fe.Param())
+	case time.Duration:
+		return fmt.Sprintf("%v is %s %s", fe.Value(), duration, fe.Param())
+	}
+	return fmt.Sprintf("must be %s %s characters", length, fe.Param())
 }
 
 // stringList is a repeatable string flag; from the environment it takes a
