@@ -60,37 +60,36 @@ func runAdmin(ctx context.Context, cmd string, args []string, getenv env, stdin 
 		name += " " + sub
 	}
 	h := &adminCmd{name: name, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	var err error
-	switch cmd + " " + sub {
-	case "clients create":
-		err = h.clientsCreate(ctx, args)
-	case "clients list":
-		err = h.clientsList(ctx, args)
-	case "clients show", "clients suspend", "clients resume", "clients delete":
-		err = h.clientsByID(ctx, sub, args)
-	case "clients rotate-secret":
-		err = h.clientsRotate(ctx, args)
-	case "clients update":
-		err = h.clientsUpdate(ctx, args)
-	case "clients lower":
-		err = h.clientsLower(ctx, args)
-	case "operators create":
-		err = h.operatorsCreate(ctx, args)
-	case "reviews list":
-		err = h.reviewsList(ctx, args)
-	case "reviews show":
-		err = h.reviewsShow(ctx, args)
-	case "reviews decide":
-		err = h.reviewsDecide(ctx, args)
-	case "revoke ":
-		err = h.revoke(ctx, args)
-	case "audit ":
-		err = h.audit(ctx, args)
-	default:
+	run, ok := adminCommands[cmd+" "+sub]
+	if !ok {
 		fmt.Fprintf(stderr, "%s: unknown subcommand %q (run 'scopegate %s --help')\n", "scopegate "+cmd, sub, cmd)
 		return 2
 	}
-	return h.exit(err)
+	return h.exit(run(h, ctx, args))
+}
+
+// adminCommands maps "COMMAND SUBCOMMAND" (a trailing space for the
+// commands without one) to its implementation.
+var adminCommands = map[string]func(*adminCmd, context.Context, []string) error{
+	"clients create":        (*adminCmd).clientsCreate,
+	"clients list":          (*adminCmd).clientsList,
+	"clients show":          clientsByID("show"),
+	"clients suspend":       clientsByID("suspend"),
+	"clients resume":        clientsByID("resume"),
+	"clients delete":        clientsByID("delete"),
+	"clients rotate-secret": (*adminCmd).clientsRotate,
+	"clients update":        (*adminCmd).clientsUpdate,
+	"clients lower":         (*adminCmd).clientsLower,
+	"operators create":      (*adminCmd).operatorsCreate,
+	"reviews list":          (*adminCmd).reviewsList,
+	"reviews show":          (*adminCmd).reviewsShow,
+	"reviews decide":        (*adminCmd).reviewsDecide,
+	"revoke ":               (*adminCmd).revoke,
+	"audit ":                (*adminCmd).audit,
+}
+
+func clientsByID(sub string) func(*adminCmd, context.Context, []string) error {
+	return func(h *adminCmd, ctx context.Context, args []string) error { return h.clientsByID(ctx, sub, args) }
 }
 
 // commandUsage is the part of the admin usage about one command (clients,
