@@ -280,7 +280,7 @@ func (p *Provider) Revoke(w http.ResponseWriter, r *http.Request) {
 		p.writeError(w, err)
 		return
 	}
-	p.audit(ctx, storage.Event{Kind: "token.revoked", Actor: "client:" + c.ID, ClientID: c.ID, WebsiteID: g.WebsiteID, GrantID: g.ID,
+	p.audit(ctx, "client:"+c.ID, storage.Event{Kind: storage.KindTokenRevoked, ClientID: c.ID, WebsiteID: g.WebsiteID, GrantID: g.ID,
 		Detail: map[string]string{"token_type": kind.String(), "via": "rfc7009", "tokens": strconv.Itoa(n.Tokens), "grants": strconv.Itoa(n.Grants)}})
 	w.WriteHeader(http.StatusOK)
 }

@@ -56,7 +56,7 @@ func (f codeFlow) issueCode(ctx context.Context, tgr *oauth2.TokenGenerateReques
 	if err != nil {
 		return nil, err
 	}
-	p.audit(ctx, storage.Event{Kind: "grant.created", Actor: "operator:" + g.OperatorID, ClientID: g.ClientID, WebsiteID: g.WebsiteID, GrantID: g.ID,
+	p.audit(ctx, "operator:"+g.OperatorID, storage.Event{Kind: storage.KindGrantCreated, ClientID: g.ClientID, WebsiteID: g.WebsiteID, GrantID: g.ID,
 		Detail: map[string]string{"scope": g.Scopes.String()}})
 	ti := models.NewToken()
 	ti.SetClientID(g.ClientID)

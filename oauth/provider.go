@@ -169,13 +169,8 @@ func (p *Provider) authenticate(ctx context.Context, id, secret string) (storage
 
 // audit appends an event; a failure is logged, never returned: the action
 // it records has already happened.
-func (p *Provider) audit(ctx context.Context, e storage.Event) {
-	if e.Time.IsZero() {
-		e.Time = p.now()
-	}
-	if err := p.store.AppendEvent(ctx, e); err != nil {
-		p.log.Error("audit: append failed", "kind", e.Kind, "err", err)
-	}
+func (p *Provider) audit(ctx context.Context, actor string, e storage.Event) {
+	storage.AuditLog{Store: p.store, Logger: p.log, Now: p.now}.Record(ctx, actor, e)
 }
 
 // HashSecret returns the stored form of a client secret (SHA-256, never

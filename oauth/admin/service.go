@@ -82,19 +82,10 @@ func New(o Options) *Service {
 	return s
 }
 
-// Audit appends e to the audit trail, stamped now, with actor unless e
-// names its own: the trail's one writer. A failure is logged, not
-// returned: the change is already made and must be reported as made.
+// Audit appends e to the audit trail through storage.AuditLog, the
+// trail's one writer: stamped now, with actor unless e names its own.
 func (s *Service) Audit(ctx context.Context, actor string, e storage.Event) {
-	e.Time = s.now()
-	if e.Actor == "" {
-		e.Actor = actor
-	}
-	// Detached: a caller hanging up must not lose the record of a change
-	// that was made.
-	if err := s.store.AppendEvent(context.WithoutCancel(ctx), e); err != nil {
-		s.log.Error("audit: append failed", "kind", e.Kind, "err", err)
-	}
+	storage.AuditLog{Store: s.store, Logger: s.log, Now: s.now}.Record(ctx, actor, e)
 }
 
 // forget drops a changed client from this instance's cache.
