@@ -114,6 +114,21 @@ func (p *Provider) authenticateRequest(r *http.Request) (storage.Client, error) 
 	return p.authenticate(r.Context(), id, secret)
 }
 
+// authenticatedForm parses a form request (ParseForm) and authenticates its
+// client; on failure it writes the error and reports false.
+func (p *Provider) authenticatedForm(w http.ResponseWriter, r *http.Request) (storage.Client, bool) {
+	if err := ParseForm(w, r); err != nil {
+		WriteError(w, err)
+		return storage.Client{}, false
+	}
+	c, err := p.authenticateRequest(r)
+	if err != nil {
+		p.writeError(w, err)
+		return storage.Client{}, false
+	}
+	return c, true
+}
+
 func (p *Provider) writeError(w http.ResponseWriter, err error) {
 	e, known := AsError(err)
 	if !known {
@@ -144,13 +159,8 @@ type Introspection struct {
 // current approved maximum, and a suspended client's tokens are inactive.
 // A storage fault is 503, never an answer.
 func (p *Provider) Introspect(w http.ResponseWriter, r *http.Request) {
-	if err := ParseForm(w, r); err != nil {
-		WriteError(w, err)
-		return
-	}
-	caller, err := p.authenticateRequest(r)
-	if err != nil {
-		p.writeError(w, err)
+	caller, ok := p.authenticatedForm(w, r)
+	if !ok {
 		return
 	}
 	if caller.Type == storage.Public {
@@ -237,13 +247,8 @@ func (p *Provider) IntrospectToken(ctx context.Context, value string) (Introspec
 // revokes that token. token_type_hint is only a hint: our tokens name their
 // own kind.
 func (p *Provider) Revoke(w http.ResponseWriter, r *http.Request) {
-	if err := ParseForm(w, r); err != nil {
-		WriteError(w, err)
-		return
-	}
-	c, err := p.authenticateRequest(r)
-	if err != nil {
-		p.writeError(w, err)
+	c, ok := p.authenticatedForm(w, r)
+	if !ok {
 		return
 	}
 	value := r.PostForm.Get("token")
