@@ -10,15 +10,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/oauth2"
 
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
+	"github.com/scopegate/scopegate/storage/conformance"
 	"github.com/scopegate/scopegate/storage/redistest"
 	"github.com/scopegate/scopegate/storage/token"
 )
@@ -43,33 +42,11 @@ var (
 	allGrants      = []string{"authorization_code", "client_credentials", "refresh_token"}
 )
 
-// clock is the injected clock shared by the store and the Provider. It
-// starts at the real time (Redis TTLs are real) and only moves when a test
-// advances it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is one Provider over a real redis-server, served on loopback.
 type env struct {
 	t       testing.TB
 	ctx     context.Context
-	clk     *clock
+	clk     *conformance.Clock // shared by the store and the Provider; moves only when a test advances it
 	rdb     *redis.Client
 	store   *storage.Redis
 	p       *Provider
@@ -94,7 +71,7 @@ func newEnvAt(t testing.TB, addr string, opts *redis.Options) *env {
 	if err := rdb.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("redis-server at %s does not answer: %v", addr, err)
 	}
-	clk := newClock()
+	clk := conformance.NewClock()
 	store := storage.NewRedis(rdb, storage.RedisOptions{Now: clk.Now})
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
