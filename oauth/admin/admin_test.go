@@ -481,3 +481,23 @@ func TestUnavailablePassesThrough(t *testing.T) {
 		t.Errorf("err = %v, want storage.ErrUnavailable only", err)
 	}
 }
+
+func TestFieldsText(t *testing.T) {
+	tests := []struct {
+		name   string
+		fields map[string]string
+		want   string
+	}{
+		{"none", nil, ""},
+		{"one", map[string]string{"name": "is required"}, "name: is required"},
+		{"name order", map[string]string{"type": "bad", "name": "is required", "approved": "unknown scope"},
+			"approved: unknown scope; name: is required; type: bad"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := admin.FieldsText(tt.fields); got != tt.want {
+				t.Errorf("FieldsText(%v) = %q, want %q", tt.fields, got, tt.want)
+			}
+		})
+	}
+}

@@ -2,7 +2,8 @@ package admin
 
 import (
 	"errors"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/scopegate/scopegate/storage"
@@ -58,14 +59,9 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // FieldsText is fields as one line, "name: message; ..." in name order.
 func FieldsText(fields map[string]string) string {
-	names := make([]string, 0, len(fields))
-	for k := range fields {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, k := range names {
-		parts[i] = k + ": " + fields[k]
+	parts := make([]string, 0, len(fields))
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		parts = append(parts, k+": "+fields[k])
 	}
 	return strings.Join(parts, "; ")
 }
