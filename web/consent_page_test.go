@@ -105,17 +105,11 @@ func TestPageConsentNothingTicked(t *testing.T) {
 
 func TestPageConsentApproveSubsetAndExchange(t *testing.T) {
 	f := newPageFixture(t)
-	verifier := oauth2.GenerateVerifier()
-	b, page := f.signedInConsent(t, f.authURL("approve-state", verifier, pgRequested))
 	ticked := []string{"website:conversation:messages:write", "website:people:data:read"}
-	q := callbackParams(t, submitConsent(b, page, "approve", ticked, nil))
+	c := f.connect(t, "approve-state", ticked)
+	q, tok := c.q, c.tok
 	if q.Get("state") != "approve-state" || q.Get("iss") != f.URL || q.Get("code") == "" || q.Has("error") {
 		t.Fatalf("callback query = %v", q)
-	}
-	ctx := testCtx(t)
-	tok, err := f.Config().Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
 	}
 	if got := tok.Extra("scope"); got != strings.Join(ticked, " ") {
 		t.Fatalf("token scope = %q, want exactly the ticked %q", got, strings.Join(ticked, " "))
@@ -125,7 +119,7 @@ func TestPageConsentApproveSubsetAndExchange(t *testing.T) {
 		t.Fatalf("introspection = %+v", in)
 	}
 	// The code is single-use.
-	if _, err := f.Config().Exchange(ctx, q.Get("code"), oauth2.VerifierOption(verifier)); err == nil {
+	if _, err := f.Config().Exchange(testCtx(t), q.Get("code"), oauth2.VerifierOption(c.verifier)); err == nil {
 		t.Fatal("the code was accepted twice")
 	}
 }

@@ -63,9 +63,7 @@ func TestPageSecureCookies(t *testing.T) {
 	if ck == nil || !ck.Secure || !ck.HttpOnly {
 		t.Fatalf("login CSRF cookie = %+v, want Secure and HttpOnly", ck)
 	}
-	form := findForm(t, login.Body, "/login").Values()
-	form.Set("email", pgEmail)
-	form.Set("password", pgPassword)
+	form := loginValues(t, login, pgEmail, pgPassword)
 	req, _ := http.NewRequest(http.MethodPost, f.URL+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(&http.Cookie{Name: loginCSRFCookie, Value: ck.Value})
@@ -84,9 +82,7 @@ func TestPageLoginCSRF(t *testing.T) {
 	f := newPageFixture(t)
 	b := f.NewBrowser(t)
 	login := b.Get("/login")
-	form := findForm(t, login.Body, "/login").Values()
-	form.Set("email", pgEmail)
-	form.Set("password", pgPassword)
+	form := loginValues(t, login, pgEmail, pgPassword)
 	for _, tt := range []struct {
 		name string
 		csrf string
@@ -139,10 +135,7 @@ func TestPageLoginReturnToStaysLocal(t *testing.T) {
 				t.Errorf("safeReturnTo(%q) = %q, want %q", tt.returnTo, got, tt.want)
 			}
 			b := f.NewBrowser(t)
-			login := b.Get("/login")
-			form := findForm(t, login.Body, "/login").Values()
-			form.Set("email", pgEmail)
-			form.Set("password", pgPassword)
+			form := loginValues(t, b.Get("/login"), pgEmail, pgPassword)
 			form.Set("return_to", tt.returnTo)
 			r := b.Post("/login", form)
 			if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != tt.want {

@@ -3,7 +3,6 @@ package web
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/scopegate/scopegate/oauth"
 	"github.com/scopegate/scopegate/scopes"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/redistest"
@@ -34,21 +32,12 @@ func newMetricsEnv(t *testing.T, opts ...func(*Options)) (*adminEnv, *redistest.
 	rdb.AddHook(rm)
 	store := storage.NewRedis(rdb, storage.RedisOptions{})
 	t.Cleanup(func() { _ = store.Close() })
-	srv := httptest.NewUnstartedServer(nil)
-	base := "http://" + srv.Listener.Addr().String()
-	p := oauth.New(oauth.Config{Issuer: base}, store)
-	o := Options{Provider: p, Store: store, Registry: reg, LeakedRate: 1}
-	for _, f := range opts {
-		f(&o)
-	}
-	w := New(o)
-	srv.Config.Handler = w.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	wire := func(o *Options) { o.Registry, o.LeakedRate = reg, 1 }
+	env := newTestEnvWithStore(t, store, append([]func(*Options){wire}, opts...)...)
 	if err := store.AddAdminToken(tbCtx(t), testAdminToken, "tester"); err != nil {
 		t.Fatal(err)
 	}
-	return &adminEnv{testEnv: &testEnv{Store: store, Provider: p, Web: w, Server: srv, URL: base}, AdminToken: testAdminToken}, rs
+	return &adminEnv{testEnv: env, AdminToken: testAdminToken}, rs
 }
 
 // scrape GETs /metrics and returns its text.

@@ -14,10 +14,7 @@ import (
 func TestPageFormRefused(t *testing.T) {
 	f := newPageFixture(t)
 	b := f.NewBrowser(t)
-	login := b.Get("/login")
-	good := findForm(t, login.Body, "/login").Values()
-	good.Set("email", pgEmail)
-	good.Set("password", "wrong")
+	good := loginValues(t, b.Get("/login"), pgEmail, "wrong")
 	tests := []struct {
 		name, path, ctype, body string
 		wantStatus              int

@@ -70,6 +70,30 @@ func (f *pageFixture) signedInConsent(t *testing.T, authURL string) (*testBrowse
 	return b, page
 }
 
+// connection is an operator's approved consent: the signed-in browser, the
+// callback query and the PKCE verifier, and the plugin's redeemed token.
+type connection struct {
+	b        *testBrowser
+	q        url.Values
+	verifier string
+	tok      *oauth2.Token
+}
+
+// connect signs Ann in, approves the consent for state with exactly the
+// ticked scopes and redeems the code as the plugin.
+func (f *pageFixture) connect(t *testing.T, state string, ticked []string) connection {
+	t.Helper()
+	c := connection{verifier: oauth2.GenerateVerifier()}
+	var page testResponse
+	c.b, page = f.signedInConsent(t, f.authURL(state, c.verifier, pgRequested))
+	c.q = callbackParams(t, submitConsent(c.b, page, "approve", ticked, nil))
+	var err error
+	if c.tok, err = f.Config().Exchange(testCtx(t), c.q.Get("code"), oauth2.VerifierOption(c.verifier)); err != nil {
+		t.Fatalf("Exchange: %v", err)
+	}
+	return c
+}
+
 func (f *pageFixture) grants(t *testing.T, website string) []storage.Grant {
 	t.Helper()
 	gs, err := f.Store.ListGrants(testCtx(t), "", website)

@@ -6,22 +6,14 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/oauth2"
-
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/token"
 )
 
 func TestPageConnectedPluginsDisconnect(t *testing.T) {
 	f := newPageFixture(t)
-	verifier := oauth2.GenerateVerifier()
-	b, page := f.signedInConsent(t, f.authURL("s", verifier, pgRequested))
-	ticked := []string{"website:conversation:messages:write", "website:people:data:read"}
-	q := callbackParams(t, submitConsent(b, page, "approve", ticked, nil))
-	tok, err := f.Config().Exchange(testCtx(t), q.Get("code"), oauth2.VerifierOption(verifier))
-	if err != nil {
-		t.Fatalf("Exchange: %v", err)
-	}
+	c := f.connect(t, "s", []string{"website:conversation:messages:write", "website:people:data:read"})
+	b, tok := c.b, c.tok
 
 	list := b.Get("/account/plugins?website=site-1")
 	if list.StatusCode != http.StatusOK {

@@ -46,21 +46,24 @@ func newTestEnv(t *testing.T, opts ...func(*Options)) *testEnv {
 	return newTestEnvWithStore(t, store, opts...)
 }
 
-// newTestEnvWithStore starts the web server over a given store.
-func newTestEnvWithStore(t *testing.T, store storage.Store, opts ...func(*Options)) *testEnv {
+// newTestEnvWithStore starts the web server over a given store. The
+// Provider, unless opts set one, is built after opts with their Now.
+func newTestEnvWithStore(t testing.TB, store storage.Store, opts ...func(*Options)) *testEnv {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String()
-	p := oauth.New(oauth.Config{Issuer: base}, store)
-	o := Options{Provider: p, Store: store}
+	o := Options{Store: store}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.Provider == nil {
+		o.Provider = oauth.New(oauth.Config{Issuer: base, Now: o.Now}, store)
 	}
 	w := New(o)
 	srv.Config.Handler = w.Handler()
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &testEnv{Store: store, Provider: p, Web: w, Server: srv, URL: base}
+	return &testEnv{Store: store, Provider: o.Provider, Web: w, Server: srv, URL: base}
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -256,11 +259,17 @@ func (b *testBrowser) Cookie(name string) *http.Cookie {
 // it) and returns the response to the POST.
 func (b *testBrowser) SignIn(page testResponse, email, password string) testResponse {
 	b.t.Helper()
-	f := findForm(b.t, page.Body, "/login")
-	v := f.Values()
+	return b.Post("/login", loginValues(b.t, page, email, password))
+}
+
+// loginValues is the login form found in page (its hidden fields kept),
+// filled in with email and password.
+func loginValues(t *testing.T, page testResponse, email, password string) url.Values {
+	t.Helper()
+	v := findForm(t, page.Body, "/login").Values()
 	v.Set("email", email)
 	v.Set("password", password)
-	return b.Post("/login", v)
+	return v
 }
 
 // FollowSignIn signs in from page and follows the 303 back to the page
