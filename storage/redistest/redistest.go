@@ -228,21 +228,31 @@ func StartCluster(t testing.TB) []string {
 func waitClusterOK(ctx context.Context, addr string) error {
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer c.Close()
-	var last string
-	for {
+	return poll(ctx, 10*time.Millisecond, fmt.Sprintf("cluster not ok within %v", startTimeout), func() error {
 		info, err := c.ClusterInfo(ctx).Result()
-		if err == nil && strings.Contains(info, "cluster_state:ok") &&
-			strings.Contains(info, "cluster_known_nodes:3") && strings.Contains(info, "cluster_slots_ok:16384") {
-			return nil
-		}
-		last = strings.ReplaceAll(info, "\r\n", " ")
 		if err != nil {
-			last = err.Error()
+			return err
+		}
+		if !strings.Contains(info, "cluster_state:ok") ||
+			!strings.Contains(info, "cluster_known_nodes:3") || !strings.Contains(info, "cluster_slots_ok:16384") {
+			return errors.New(strings.ReplaceAll(info, "\r\n", " "))
+		}
+		return nil
+	})
+}
+
+// poll calls check every interval until it returns nil, or until ctx ends:
+// then the error is what and check's last error.
+func poll(ctx context.Context, every time.Duration, what string, check func() error) error {
+	for {
+		err := check()
+		if err == nil {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("cluster not ok within %v: %s", startTimeout, last)
-		case <-time.After(10 * time.Millisecond): // bounded polling
+			return fmt.Errorf("%s: %w", what, err)
+		case <-time.After(every): // bounded polling
 		}
 	}
 }

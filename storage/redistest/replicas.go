@@ -77,27 +77,17 @@ func (c *Cluster) WaitHealthy(ctx context.Context, dead []*Server) error {
 	for _, d := range dead {
 		isDead[d] = true
 	}
-	var last string
-	for {
-		ok := true
+	return poll(ctx, 20*time.Millisecond, "cluster not healthy", func() error {
 		for _, n := range c.Nodes {
 			if isDead[n] {
 				continue
 			}
 			if err := nodeHealthy(ctx, n.Addr, len(dead) == 0); err != nil {
-				ok, last = false, n.Addr+": "+err.Error()
-				break
+				return fmt.Errorf("%s: %w", n.Addr, err)
 			}
 		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("cluster not healthy: %s", last)
-		case <-time.After(20 * time.Millisecond): // bounded polling
-		}
-	}
+		return nil
+	})
 }
 
 // nodeHealthy checks one node: cluster ok and all slots served; a primary
@@ -169,17 +159,10 @@ func StartReplicated(t testing.TB) (primary, replica *Server) {
 	replica = Start(t, "--replicaof", host, port)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	for {
-		err := nodeReplicated(ctx, primary.Addr)
-		if err == nil {
-			return primary, replica
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("redistest: replica did not come online: %v", err)
-		case <-time.After(10 * time.Millisecond): // bounded polling
-		}
+	if err := poll(ctx, 10*time.Millisecond, "replica did not come online", func() error { return nodeReplicated(ctx, primary.Addr) }); err != nil {
+		t.Fatalf("redistest: %v", err)
 	}
+	return primary, replica
 }
 
 // Sentinel is one primary, one replica and three sentinels monitoring them
@@ -255,38 +238,24 @@ func startSentinel(bin, dir, name, host, port string) (*Server, error) {
 // has an online replica and every sentinel sees one replica and two other
 // sentinels, so that a failover can happen.
 func (s *Sentinel) WaitReady(ctx context.Context) error {
-	var last string
-	for {
-		ok := true
+	return poll(ctx, 20*time.Millisecond, "sentinel setup not ready", func() error {
 		for _, n := range s.Sentinels {
 			sc := redis.NewSentinelClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialerRetries: 1})
 			m, err := sc.Master(ctx, s.MasterName).Result()
 			sc.Close()
 			if err != nil {
-				ok, last = false, err.Error()
-				break
+				return err
 			}
 			if m["num-slaves"] != "1" || m["num-other-sentinels"] != "2" || strings.Contains(m["flags"], "down") {
-				ok, last = false, fmt.Sprintf("sentinel %s: %v", n.Addr, m)
-				break
+				return fmt.Errorf("sentinel %s: %v", n.Addr, m)
 			}
 		}
-		if ok {
-			if p, err := s.CurrentPrimary(ctx); err != nil {
-				ok, last = false, err.Error()
-			} else if err := nodeReplicated(ctx, p); err != nil {
-				ok, last = false, err.Error()
-			}
+		p, err := s.CurrentPrimary(ctx)
+		if err != nil {
+			return err
 		}
-		if ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("sentinel setup not ready: %s", last)
-		case <-time.After(20 * time.Millisecond): // bounded polling
-		}
-	}
+		return nodeReplicated(ctx, p)
+	})
 }
 
 // nodeReplicated checks that the primary at addr has an online replica.
