@@ -257,22 +257,31 @@ func (r *Redis) CreateOperator(ctx context.Context, o Operator) error {
 	if o.CreatedAt.IsZero() {
 		o.CreatedAt = r.now()
 	}
-	ok, err := r.rdb.HSetNX(ctx, r.k.emails(), o.Email, o.ID).Result()
+	return r.claimed(ctx, "create operator", r.k.emails(), o.Email, o.ID, "operator e-mail "+o.Email, func() error {
+		set, err := r.rdb.SetNX(ctx, r.k.operator(o.ID), mustJSON(o), 0).Result()
+		if err != nil {
+			return unavailable("create operator", err)
+		}
+		if !set {
+			return fmt.Errorf("%w: operator %s", ErrAlreadyExists, o.ID)
+		}
+		return nil
+	})
+}
+
+// claimed claims field of the index hash for value (HSETNX), then runs
+// create; a taken field is ErrAlreadyExists about what. When create fails
+// the claim is released (best effort).
+func (r *Redis) claimed(ctx context.Context, op, index, field, value, what string, create func() error) error {
+	ok, err := r.rdb.HSetNX(ctx, index, field, value).Result()
 	if err != nil {
-		return unavailable("create operator", err)
+		return unavailable(op, err)
 	}
 	if !ok {
-		return fmt.Errorf("%w: operator e-mail %s", ErrAlreadyExists, o.Email)
+		return fmt.Errorf("%w: %s", ErrAlreadyExists, what)
 	}
-	set, err := r.rdb.SetNX(ctx, r.k.operator(o.ID), mustJSON(o), 0).Result()
-	if err == nil && !set {
-		err = fmt.Errorf("%w: operator %s", ErrAlreadyExists, o.ID)
-	} else if err != nil {
-		err = unavailable("create operator", err)
-	}
-	if err != nil {
-		// Release the e-mail we claimed (best effort).
-		r.rdb.HDel(ctx, r.k.emails(), o.Email)
+	if err := create(); err != nil {
+		r.rdb.HDel(ctx, index, field)
 		return err
 	}
 	return nil
@@ -338,33 +347,27 @@ func (r *Redis) CreateReview(ctx context.Context, rv Review) error {
 	if rv.CreatedAt.IsZero() {
 		rv.CreatedAt = r.now()
 	}
-	ok, err := r.rdb.HSetNX(ctx, r.k.reviews(), rv.ID, rv.ClientID).Result()
-	if err != nil {
-		return unavailable("create review", err)
-	}
-	if !ok {
-		return fmt.Errorf("%w: review %s", ErrAlreadyExists, rv.ID)
-	}
 	ck := r.k.client(rv.ClientID)
 	score := float64(rv.CreatedAt.UnixMilli())
-	err = r.optimistic(ctx, "create review", []string{ck}, func(tx *redis.Tx, result *error) error {
-		n, err := tx.Exists(ctx, ck).Result()
-		if err != nil {
+	err := r.claimed(ctx, "create review", r.k.reviews(), rv.ID, rv.ClientID, "review "+rv.ID, func() error {
+		return r.optimistic(ctx, "create review", []string{ck}, func(tx *redis.Tx, result *error) error {
+			n, err := tx.Exists(ctx, ck).Result()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				*result = notFound("client " + rv.ClientID)
+				return nil
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, r.k.review(rv.ClientID, rv.ID), mustJSON(rv), 0)
+				p.ZAdd(ctx, r.k.clientReviews(rv.ClientID), redis.Z{Score: score, Member: rv.ID})
+				return nil
+			})
 			return err
-		}
-		if n == 0 {
-			*result = notFound("client " + rv.ClientID)
-			return nil
-		}
-		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, r.k.review(rv.ClientID, rv.ID), mustJSON(rv), 0)
-			p.ZAdd(ctx, r.k.clientReviews(rv.ClientID), redis.Z{Score: score, Member: rv.ID})
-			return nil
 		})
-		return err
 	})
 	if err != nil {
-		r.rdb.HDel(ctx, r.k.reviews(), rv.ID) // release the ID (best effort)
 		return err
 	}
 	if rv.Pending() {
