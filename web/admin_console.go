@@ -60,8 +60,12 @@ type actionResult struct {
 func (a *admin) consoleRoutes(e *gin.Engine) {
 	e.GET("/admin", a.overview)
 	e.POST("/admin/kill/lookup", a.killLookup)
-	e.POST("/admin/kill/grant", a.killGrant)
-	e.POST("/admin/kill/website", a.killWebsite)
+	e.POST("/admin/kill/grant", a.killer("Grant revoked", "grant", func(id string) string {
+		return "Grant " + id + " is revoked: its codes, access and refresh tokens are inactive now."
+	}))
+	e.POST("/admin/kill/website", a.killer("Website's grants revoked", "website", func(id string) string {
+		return "Every plugin's grant on website " + id + " is revoked."
+	}))
 	e.GET("/admin/clients", a.clientsPage)
 	e.GET("/admin/clients/:id", a.clientPage)
 	e.POST("/admin/clients/:id/suspend", a.clientAction)

@@ -117,15 +117,25 @@ func (a *admin) clientsPage(c *gin.Context) {
 	a.render(c, http.StatusOK, "admin_clients.html", d)
 }
 
-// clientPage is GET /admin/clients/:id.
-func (a *admin) clientPage(c *gin.Context) {
+// beginClient opens a console request about client :id; false when it
+// has answered (not signed in, or no such client ID can exist).
+func (a *admin) beginClient(c *gin.Context) (consoleData, string, bool) {
 	d, ok := a.begin(c, "Client")
 	if !ok {
-		return
+		return d, "", false
 	}
 	id := c.Param("id")
 	if !validRef(id) {
 		a.consoleFail(c, d, adminsvc.NotFound("client"), "client")
+		return d, "", false
+	}
+	return d, id, true
+}
+
+// clientPage is GET /admin/clients/:id.
+func (a *admin) clientPage(c *gin.Context) {
+	d, id, ok := a.beginClient(c)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
@@ -200,13 +210,8 @@ var graceChoices = []int{0, 3600, 86400, int(adminsvc.MaxGrace / time.Second)}
 // clientAction is POST /admin/clients/:id/{suspend,resume,maximum,rotate,
 // revoke,delete}, each calling the admin API's own function.
 func (a *admin) clientAction(c *gin.Context) {
-	d, ok := a.begin(c, "Client")
+	d, id, ok := a.beginClient(c)
 	if !ok {
-		return
-	}
-	id := c.Param("id")
-	if !validRef(id) {
-		a.consoleFail(c, d, adminsvc.NotFound("client"), "client")
 		return
 	}
 	ctx, f := c.Request.Context(), c.Request.PostForm

@@ -65,28 +65,19 @@ func (a *admin) killLookup(c *gin.Context) {
 	a.render(c, http.StatusOK, "admin_kill.html", d)
 }
 
-// killGrant is POST /admin/kill/grant (fields csrf, grant_id): the one
-// click after a look-up.
-func (a *admin) killGrant(c *gin.Context) {
-	n, d, id, ok := a.kill(c, "Grant revoked", "grant")
-	if !ok {
-		return
+// killer is POST /admin/kill/grant (fields csrf, grant_id: the one click
+// after a look-up) or POST /admin/kill/website (fields csrf, website_id:
+// every grant of every plugin on the website): it revokes and shows what
+// was revoked.
+func (a *admin) killer(title, what string, message func(id string) string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		n, d, id, ok := a.kill(c, title, what)
+		if !ok {
+			return
+		}
+		d.Result = &actionResult{Title: title, Counts: &n, Message: message(id)}
+		a.render(c, http.StatusOK, "admin_result.html", d)
 	}
-	d.Result = &actionResult{Title: "Grant revoked", Counts: &n,
-		Message: "Grant " + id + " is revoked: its codes, access and refresh tokens are inactive now."}
-	a.render(c, http.StatusOK, "admin_result.html", d)
-}
-
-// killWebsite is POST /admin/kill/website (fields csrf, website_id):
-// every grant of every plugin on the website.
-func (a *admin) killWebsite(c *gin.Context) {
-	n, d, id, ok := a.kill(c, "Website's grants revoked", "website")
-	if !ok {
-		return
-	}
-	d.Result = &actionResult{Title: "Website's grants revoked", Counts: &n,
-		Message: "Every plugin's grant on website " + id + " is revoked."}
-	a.render(c, http.StatusOK, "admin_result.html", d)
 }
 
 // kill revokes a grant or a website's grants (what; the form field is

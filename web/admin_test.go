@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/scopegate/scopegate/oauth"
 	"github.com/scopegate/scopegate/storage"
 	"github.com/scopegate/scopegate/storage/redistest"
 )
@@ -61,22 +59,12 @@ func newAdminTestEnv(t testing.TB, opts ...func(*Options)) *adminEnv {
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
 	t.Cleanup(func() { _ = rdb.Close() })
 	store := storage.NewRedis(rdb, storage.RedisOptions{Now: clock.Now})
-	srv := httptest.NewUnstartedServer(nil)
-	base := "http://" + srv.Listener.Addr().String()
-	p := oauth.New(oauth.Config{Issuer: base, Now: clock.Now}, store)
-	o := Options{Provider: p, Store: store, Now: clock.Now}
-	for _, f := range opts {
-		f(&o)
-	}
-	w := New(o)
-	srv.Config.Handler = w.Handler()
-	srv.Start()
-	t.Cleanup(srv.Close)
+	env := newTestEnvWithStore(t, store, append([]func(*Options){func(o *Options) { o.Now = clock.Now }}, opts...)...)
 	if err := store.AddAdminToken(tbCtx(t), testAdminToken, "tester"); err != nil {
 		t.Fatalf("AddAdminToken: %v", err)
 	}
 	return &adminEnv{
-		testEnv: &testEnv{Store: store, Provider: p, Web: w, Server: srv, URL: base},
+		testEnv: env,
 		Redis:   rs, RDB: rdb, Clock: clock, AdminToken: testAdminToken,
 	}
 }
