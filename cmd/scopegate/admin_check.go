@@ -5,14 +5,15 @@ import (
 	"regexp"
 	"strings"
 
+	adminsvc "github.com/scopegate/scopegate/oauth/admin"
 	"github.com/scopegate/scopegate/scopes"
 )
 
 // Local checks of admin flags: a value the server would refuse anyway is a
 // usage mistake (exit 2, one line) found before any request is sent.
 
-// grantTypes a client may be registered for.
-var grantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
+// grantTypes a client may be registered for: the service's own names.
+var grantTypes = []string{adminsvc.GrantCode, adminsvc.GrantRefresh, adminsvc.GrantClientCredentials}
 
 // checkChoice says, in one line, that value is not one of the choices.
 func checkChoice(flagName, value string, choices ...string) error {
