@@ -139,6 +139,13 @@ func (in *Introspector) Introspect(ctx context.Context, tok string) (Token, erro
 	// The shared call must not die with the first caller's context: it
 	// runs detached, bounded by Timeout; each caller waits on its own ctx.
 	ch := in.flight.DoChan(string(key[:]), func() (any, error) {
+		// A caller that missed the cache just before an earlier flight
+		// stored its answer and ended starts a new flight: look again.
+		if in.cache != nil {
+			if t, ok := in.cache.get(key, in.cfg.Now()); ok {
+				return t, nil
+			}
+		}
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.cfg.Timeout)
 		defer cancel()
 		t, err := in.call(cctx, tok)
