@@ -181,3 +181,26 @@ func (b *testBrowser) postWith(path string, form url.Values, hdr map[string]stri
 	_, _ = buf.ReadFrom(resp.Body)
 	return testResponse{Response: resp, Body: buf.String()}
 }
+
+// TestAdminConsoleFormRefused: a console form the shared parser refuses
+// gets the page with the parser's status and words, never a protocol code.
+func TestAdminConsoleFormRefused(t *testing.T) {
+	e := newAdminTestEnv(t)
+	b, csrf := adminSignIn(t, e.testEnv)
+	for _, tt := range []struct {
+		name       string
+		form       url.Values
+		wantStatus int
+		want       string
+	}{
+		{"over 64 KiB", url.Values{"csrf": {csrf}, "grant_id": {strings.Repeat("a", 64<<10)}}, 413, "Request body too large."},
+		{"field twice", url.Values{"csrf": {csrf, csrf}, "grant_id": {"g"}}, 400, "is given more than once."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := b.postWith("/admin/kill/grant", tt.form, nil)
+			if r.StatusCode != tt.wantStatus || !strings.Contains(r.Body, tt.want) || strings.Contains(r.Body, "invalid_request") {
+				t.Fatalf("status %d, want %d with %q:\n%s", r.StatusCode, tt.wantStatus, tt.want, r.Body)
+			}
+		})
+	}
+}

@@ -216,7 +216,8 @@ func (a *admin) postForm(c *gin.Context, s storage.Session) bool {
 	d := pageData{CSRF: s.CSRF, Actor: s.OperatorID}
 	// "scope" repeats: the approved-maximum checkboxes.
 	if _, err := parsePageForm(c.Writer, c.Request, "scope"); err != nil {
-		a.pageError(c, http.StatusBadRequest, "Bad request", "The form could not be read.", d)
+		e, _ := oauth.AsError(err) // the parser's refusals are all known
+		a.pageError(c, e.Status, statusTitle(e.Status), sentence(e.Description), d)
 		return false
 	}
 	if !token.Equal(c.Request.PostForm.Get("csrf"), s.CSRF) {

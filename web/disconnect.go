@@ -52,7 +52,7 @@ func (pg *pages) disconnect(c *gin.Context) {
 	noStore(c)
 	form, err := parsePageForm(c.Writer, c.Request)
 	if err != nil {
-		pg.errorPage(c, http.StatusBadRequest, "Bad request", err.Error())
+		pg.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
