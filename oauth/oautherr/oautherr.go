@@ -46,10 +46,6 @@ type Error struct {
 	Code        string
 	Description string
 	Status      int
-	// BasicAuth marks an invalid_client answer to a request that used HTTP
-	// Basic, where RFC 6749 §5.2 requires 401 with WWW-Authenticate. Write
-	// sends the challenge on every invalid_client, so this is informational.
-	BasicAuth bool
 	// Fields holds one message per offending input field (admin API); it
 	// goes out as the JSON member "fields".
 	Fields map[string]string
